@@ -1,0 +1,509 @@
+package io.qfiber;
+
+import io.qfiber.internal.Blocking;
+import io.qfiber.internal.FiberSchedulers;
+import io.qfiber.internal.MonoAwait;
+import io.qfiber.internal.ThreadedFiberThread;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
+import reactor.util.Logger;
+import reactor.util.Loggers;
+
+/**
+ * A fiber: sequential, blocking-style code running concurrently with other fibers, QFiber's
+ * coroutine. A plain fiber is a virtual thread named after the fiber, so thousands can block in
+ * channel reads, socket reads or {@link #await} cheaply. A <em>threaded</em> fiber runs on a
+ * dedicated platform thread with its own Reactor {@link Scheduler}: work scheduled there (for
+ * example with {@code publishOn(fiber.scheduler())}) runs on that thread whenever the fiber waits
+ * in a blocking call of this library.
+ *
+ * <p>Start one with {@link #start(String, Runnable)}, {@link #start(String, Callable)} or
+ * {@link #builder()}. The handle is thread-safe. A finished fiber's handle does not keep its thread
+ * reachable.
+ *
+ * <h2>Lifecycle</h2>
+ * <ul>
+ *   <li>A fiber ends when its body returns (its value is the result) or throws (the failure).
+ *       A failure never propagates beyond the fiber: it is kept for {@link #join()} and
+ *       {@link #asMono()}, or, for a <em>detached</em> fiber, logged through Reactor's
+ *       {@link Loggers} with the fiber's name.</li>
+ *   <li>{@link #cancel()} interrupts the fiber: the library's blocking call it is in (or the next
+ *       one) throws {@link CancellationException}. A fiber that ends with that exception after a
+ *       cancel is <em>cancelled</em>.</li>
+ *   <li>Fibers are daemon threads: they do not keep the JVM alive. A program's {@code main}
+ *       joins the fibers it waits for.</li>
+ * </ul>
+ *
+ * <p>The static helpers ({@link #current()}, {@link #sleep}, {@link #await}) are meant for code
+ * running in a fiber, and also work on any thread that may block.
+ *
+ * @param <T> the type of the body's result ({@link Void} for a {@link Runnable})
+ */
+public final class Fiber<T> {
+    private static final Logger LOG = Loggers.getLogger(Fiber.class);
+    private static final ThreadLocal<Fiber<?>> CURRENT = new ThreadLocal<>();
+
+    private final String name;
+    private final boolean detached;
+    private final @Nullable ThreadedFiberThread threadedThread;
+    private final CompletableFuture<T> result = new CompletableFuture<>();
+    // The running thread; cleared when the body ends so a finished handle holds no thread.
+    private volatile @Nullable Thread thread;
+    private volatile boolean cancelRequested;
+
+    private Fiber(String name, boolean detached, boolean threaded, Callable<T> body) {
+        this.name = name;
+        this.detached = detached;
+        if (threaded) {
+            ThreadedFiberThread t = new ThreadedFiberThread(name, () -> run(body));
+            this.threadedThread = t;
+            this.thread = t;
+        } else {
+            this.threadedThread = null;
+            this.thread = Thread.ofVirtual().name(name).unstarted(() -> run(body));
+        }
+    }
+
+    // ---- starting ----
+
+    /**
+     * Starts describing a fiber: name, detached, threaded.
+     *
+     * @return a new builder for a plain, joinable fiber named {@code "fiber"}
+     */
+    public static Builder builder() {
+        return new FiberBuilder();
+    }
+
+    /**
+     * Starts a plain, joinable fiber running {@code body}.
+     *
+     * @param name the fiber's name (and its virtual thread's), not null
+     * @param body the code to run, not null
+     * @return the started fiber; its result is null
+     */
+    public static Fiber<Void> start(String name, Runnable body) {
+        return builder().name(name).start(body);
+    }
+
+    /**
+     * Starts a plain, joinable fiber computing a value.
+     *
+     * @param name the fiber's name (and its virtual thread's), not null
+     * @param body the code to run, not null; what it throws becomes the fiber's failure
+     * @param <T>  the result type
+     * @return the started fiber
+     */
+    public static <T> Fiber<T> start(String name, Callable<T> body) {
+        return builder().name(name).start(body);
+    }
+
+    /**
+     * Describes a fiber to start, as QFiber's {@code Fiber(name)}, {@code setDetached},
+     * {@code setThreaded}, {@code start}. Not thread-safe; each method returns this builder, which
+     * can start any number of fibers.
+     */
+    public interface Builder {
+        /**
+         * Names the fiber; its thread gets the same name.
+         *
+         * @param name the name, not null
+         * @return this builder
+         */
+        Builder name(String name);
+
+        /**
+         * Makes the fiber detached: it cannot be joined, and its failure is logged.
+         *
+         * @return this builder
+         */
+        Builder detached();
+
+        /**
+         * Sets whether the fiber is detached.
+         *
+         * @param on true for detached
+         * @return this builder
+         */
+        Builder detached(boolean on);
+
+        /**
+         * Makes the fiber threaded: it runs on its own platform thread and Scheduler, disposed
+         * when it ends.
+         *
+         * @return this builder
+         */
+        Builder threaded();
+
+        /**
+         * Sets whether the fiber is threaded.
+         *
+         * @param on true for threaded
+         * @return this builder
+         */
+        Builder threaded(boolean on);
+
+        /**
+         * Starts a fiber running {@code body}.
+         *
+         * @param body the code, not null
+         * @return the started fiber; its result is null
+         */
+        Fiber<Void> start(Runnable body);
+
+        /**
+         * Starts a fiber computing a value.
+         *
+         * @param body the code, not null
+         * @param <T>  the result type
+         * @return the started fiber
+         */
+        <T> Fiber<T> start(Callable<T> body);
+    }
+
+    private static final class FiberBuilder implements Builder {
+        private String name = "fiber";
+        private boolean detached;
+        private boolean threaded;
+
+        @Override
+        public Builder name(String name) {
+            this.name = Objects.requireNonNull(name, "name");
+            return this;
+        }
+
+        @Override
+        public Builder detached() {
+            return detached(true);
+        }
+
+        @Override
+        public Builder detached(boolean on) {
+            this.detached = on;
+            return this;
+        }
+
+        @Override
+        public Builder threaded() {
+            return threaded(true);
+        }
+
+        @Override
+        public Builder threaded(boolean on) {
+            this.threaded = on;
+            return this;
+        }
+
+        @Override
+        public Fiber<Void> start(Runnable body) {
+            Objects.requireNonNull(body, "body");
+            return start(() -> {
+                body.run();
+                return null;
+            });
+        }
+
+        @Override
+        public <T> Fiber<T> start(Callable<T> body) {
+            Objects.requireNonNull(body, "body");
+            Fiber<T> fiber = new Fiber<>(name, detached, threaded, body);
+            Thread t = fiber.thread;
+            assert t != null;
+            t.start();
+            return fiber;
+        }
+    }
+
+    private void run(Callable<T> body) {
+        CURRENT.set(this);
+        try {
+            T value = body.call();
+            result.complete(value);
+        } catch (Throwable failure) {
+            fail(failure);
+        } finally {
+            thread = null;
+            CURRENT.remove();
+        }
+    }
+
+    private void fail(Throwable failure) {
+        boolean cancelled = cancelRequested
+                && (failure instanceof CancellationException || failure instanceof InterruptedException);
+        if (cancelled) {
+            result.cancel(false);
+        } else {
+            result.completeExceptionally(failure);
+        }
+        if (detached) {
+            if (cancelled) {
+                LOG.debug("detached fiber '{}' was cancelled", name);
+            } else {
+                LOG.error("detached fiber '" + name + "' failed", failure);
+            }
+        }
+    }
+
+    // ---- the handle ----
+
+    /**
+     * The fiber's name, as given to the builder.
+     *
+     * @return the name
+     */
+    public String name() {
+        return name;
+    }
+
+    /**
+     * Whether the fiber is detached (not joinable; failures logged).
+     *
+     * @return true if detached
+     */
+    public boolean isDetached() {
+        return detached;
+    }
+
+    /**
+     * Whether the fiber runs on its own platform thread and Scheduler.
+     *
+     * @return true if threaded
+     */
+    public boolean isThreaded() {
+        return threadedThread != null;
+    }
+
+    /**
+     * Whether the fiber's body is still running.
+     *
+     * @return true until the body returned or threw
+     */
+    public boolean isAlive() {
+        return !result.isDone();
+    }
+
+    /**
+     * Waits for the fiber to end and returns its result, like {@link CompletableFuture#join()}.
+     * Blocks the calling fiber or thread.
+     *
+     * @return the body's value (null for a {@link Runnable} body)
+     * @throws CompletionException   if the body failed; the cause is the failure
+     * @throws CancellationException if the fiber was cancelled, or if the calling thread is
+     *                               interrupted while waiting (its interrupt status stays set)
+     * @throws IllegalStateException if the fiber is detached, if a fiber joins itself, or if called
+     *                               on a Reactor non-blocking thread
+     */
+    public @Nullable T join() {
+        checkJoinable("join");
+        awaitDone(Blocking.NO_DEADLINE);
+        return result.join();
+    }
+
+    /**
+     * Waits at most {@code timeout} for the fiber to end, like {@code Thread.join(Duration)}.
+     * Never throws the fiber's failure.
+     *
+     * @param timeout how long to wait at most, not negative
+     * @return true if the fiber has ended
+     * @throws CancellationException    if the calling thread is interrupted while waiting
+     * @throws IllegalArgumentException if timeout is negative
+     * @throws IllegalStateException    if the fiber is detached, or on a Reactor non-blocking thread
+     */
+    public boolean join(Duration timeout) {
+        long deadline = Blocking.deadline(timeout);
+        checkJoinable("join");
+        awaitDone(deadline);
+        return result.isDone();
+    }
+
+    /**
+     * The fiber's outcome as a {@link Mono}: the value (empty for null), or the failure as error,
+     * or {@link CancellationException} if the fiber was cancelled. Cancelling the Mono does not
+     * cancel the fiber. Never blocks.
+     *
+     * @return a Mono replaying the outcome to every subscriber
+     * @throws IllegalStateException if the fiber is detached
+     */
+    public Mono<T> asMono() {
+        if (detached) {
+            throw new IllegalStateException("fiber '" + name + "' is detached: it has no outcome to observe");
+        }
+        return Mono.fromFuture(result, true);
+    }
+
+    /**
+     * Cancels the fiber by interrupting it: the library's blocking call it is in, or its next one,
+     * throws {@link CancellationException}, which normally ends the fiber as cancelled. Code that
+     * catches the exception may clean up and continue: cancellation is cooperative. No effect on a
+     * fiber that has ended. Never blocks.
+     */
+    public void cancel() {
+        cancelRequested = true;
+        Thread t = thread;
+        if (t != null) {
+            t.interrupt();
+        }
+    }
+
+    /**
+     * The scheduler of this fiber: for a threaded fiber, its own single-thread scheduler (disposed
+     * when the fiber ends); for a plain fiber, a shared scheduler that runs each task on a new
+     * virtual thread.
+     *
+     * @return the scheduler
+     */
+    public Scheduler scheduler() {
+        ThreadedFiberThread t = threadedThread;
+        return t != null ? t.scheduler() : FiberSchedulers.virtualThreads();
+    }
+
+    /** The fiber's thread while it runs, null once it has ended (for tests and diagnostics). */
+    @Nullable Thread thread() {
+        return thread;
+    }
+
+    @Override
+    public String toString() {
+        return "Fiber[" + name + (isThreaded() ? ", threaded" : "") + (detached ? ", detached" : "")
+                + (isAlive() ? ", alive]" : ", ended]");
+    }
+
+    private void checkJoinable(String operation) {
+        if (detached) {
+            throw new IllegalStateException("fiber '" + name + "' is detached and cannot be joined");
+        }
+        if (CURRENT.get() == this && thread == Thread.currentThread()) {
+            throw new IllegalStateException("fiber '" + name + "' cannot " + operation + " itself");
+        }
+        Blocking.enter("Fiber." + operation);
+    }
+
+    private void awaitDone(long deadline) {
+        if (result.isDone()) {
+            return;
+        }
+        Thread waiter = Thread.currentThread();
+        result.whenComplete((v, e) -> LockSupport.unpark(waiter));
+        while (!result.isDone()) {
+            if (waiter.isInterrupted()) {
+                throw Blocking.cancelled();
+            }
+            if (Blocking.expired(deadline)) {
+                return;
+            }
+            Blocking.park(result, deadline);
+        }
+    }
+
+    // ---- helpers for code inside fibers ----
+
+    /**
+     * The fiber running the calling code.
+     *
+     * @return the current fiber, or null when called outside any fiber
+     */
+    public static @Nullable Fiber<?> current() {
+        return CURRENT.get();
+    }
+
+    /**
+     * Pauses the calling fiber for {@code duration}, parking its virtual thread. On a threaded
+     * fiber's thread, the fiber's scheduled tasks run meanwhile.
+     *
+     * @param duration how long, not negative
+     * @throws CancellationException    if the fiber is cancelled (interrupted) meanwhile
+     * @throws IllegalArgumentException if duration is negative
+     * @throws IllegalStateException    on a Reactor non-blocking thread
+     */
+    public static void sleep(Duration duration) {
+        long deadline = Blocking.deadline(duration);
+        Blocking.enter("Fiber.sleep");
+        while (!Blocking.expired(deadline)) {
+            Blocking.park(Fiber.class, deadline);
+            Blocking.checkInterrupted();
+        }
+    }
+
+    /**
+     * Subscribes to {@code mono} and parks the calling fiber until it signals: the blocking bridge
+     * from Reactor into fiber code, like {@code Mono.block()} but parking a virtual thread.
+     *
+     * @param mono the Mono to wait for
+     * @param <T>  the value type
+     * @return its value, or null if it completes empty
+     * @throws RuntimeException      the Mono's error (unchecked errors as they are, checked ones
+     *                               wrapped in {@link CompletionException})
+     * @throws CancellationException if the fiber is cancelled meanwhile; the subscription is then
+     *                               cancelled
+     * @throws IllegalStateException on a Reactor non-blocking thread
+     */
+    public static <T> @Nullable T await(Mono<T> mono) {
+        Objects.requireNonNull(mono, "mono");
+        Blocking.enter("Fiber.await");
+        return MonoAwait.await(mono);
+    }
+
+    /**
+     * A Mono that runs {@code body} in a new fiber for each subscription: the bridge from fiber code
+     * into Reactor. The Mono emits the body's value (empty for null) or its failure; cancelling
+     * the subscription cancels the fiber.
+     *
+     * @param body the blocking-style code, not null
+     * @param <T>  the value type
+     * @return a cold Mono
+     */
+    public static <T> Mono<T> mono(Callable<T> body) {
+        Objects.requireNonNull(body, "body");
+        return Mono.create(sink -> {
+            Fiber<T> fiber = builder().name("mono").start(body);
+            sink.onCancel(fiber::cancel);
+            fiber.result.whenComplete((value, error) -> {
+                if (error == null) {
+                    sink.success(value);
+                } else if (!fiber.cancelRequested) {
+                    sink.error(error instanceof CompletionException && error.getCause() != null ? error.getCause() : error);
+                }
+            });
+        });
+    }
+
+    /**
+     * A Flux whose values a fiber writes in blocking style: the body gets a rendezvous channel and
+     * each {@code write} returns once the subscriber has requested and received the value, so the
+     * body runs at the subscriber's pace. The Flux completes when the body returns and errors with
+     * what it throws. Cancelling the subscription closes the channel and cancels the fiber: its
+     * blocked write throws. Each subscription runs the body in a new fiber.
+     *
+     * @param body the producer, not null
+     * @param <T>  the value type
+     * @return a cold Flux
+     */
+    public static <T> Flux<T> flux(Consumer<Channel<T>> body) {
+        Objects.requireNonNull(body, "body");
+        return Flux.defer(() -> {
+            Channel<T> channel = Channel.<T>builder().name("flux").capacity(0).build();
+            Fiber<Void> fiber = builder().name("flux").start(() -> body.accept(channel));
+            fiber.result.whenComplete((v, error) -> {
+                if (error == null || error instanceof CancellationException) {
+                    channel.close();
+                } else {
+                    channel.close(error instanceof CompletionException && error.getCause() != null ? error.getCause() : error);
+                }
+            });
+            return channel.asFlux().doOnCancel(() -> {
+                channel.close();
+                fiber.cancel();
+            });
+        });
+    }
+}

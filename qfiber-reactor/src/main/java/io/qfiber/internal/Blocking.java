@@ -1,0 +1,104 @@
+package io.qfiber.internal;
+
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.locks.LockSupport;
+import reactor.core.scheduler.Schedulers;
+
+/**
+ * The rules every blocking call of the library follows: refuse Reactor non-blocking threads,
+ * turn interrupts into {@link CancellationException} (keeping the interrupt status), carry one
+ * deadline, and park in a way that lets a threaded fiber's thread run its scheduled tasks while
+ * it waits.
+ */
+public final class Blocking {
+    /** Deadline value meaning "wait without a time limit". */
+    public static final long NO_DEADLINE = Long.MIN_VALUE;
+
+    /** How many times a waiter polls with {@link Thread#onSpinWait()} before it parks. */
+    static final int SPINS = Runtime.getRuntime().availableProcessors() > 1 ? 128 : 0;
+
+    private Blocking() {}
+
+    /**
+     * Fails fast where blocking is not allowed and where the thread was cancelled.
+     *
+     * @param operation what was called, for the message
+     */
+    public static void enter(String operation) {
+        if (Schedulers.isInNonBlockingThread()) {
+            throw new IllegalStateException(operation + " would block, which is not supported on the "
+                    + "non-blocking thread " + Thread.currentThread().getName()
+                    + "; use the try* form or the reactive API there");
+        }
+        checkInterrupted();
+    }
+
+    /** Throws {@link CancellationException} if the current thread is interrupted, keeping the status. */
+    public static void checkInterrupted() {
+        if (Thread.currentThread().isInterrupted()) {
+            throw cancelled();
+        }
+    }
+
+    /** The exception a cancelled blocking call throws; the interrupt status is left set. */
+    public static CancellationException cancelled() {
+        return new CancellationException("cancelled: the thread " + Thread.currentThread().getName()
+                + " was interrupted");
+    }
+
+    /**
+     * Computes a deadline from a timeout, once, at the start of a timed call.
+     *
+     * @param timeout the timeout, not negative
+     * @return the {@link System#nanoTime()} value at which the call gives up
+     */
+    public static long deadline(Duration timeout) {
+        Objects.requireNonNull(timeout, "timeout");
+        if (timeout.isNegative()) {
+            throw new IllegalArgumentException("timeout must be >= 0, was " + timeout);
+        }
+        long nanos;
+        try {
+            nanos = timeout.toNanos();
+        } catch (ArithmeticException tooLong) {
+            nanos = Long.MAX_VALUE / 2;
+        }
+        long now = System.nanoTime();
+        long deadline = now + Math.min(nanos, Long.MAX_VALUE / 2);
+        return deadline == NO_DEADLINE ? deadline + 1 : deadline;
+    }
+
+    /**
+     * Whether the deadline has passed.
+     *
+     * @param deadline a value from {@link #deadline} or {@link #NO_DEADLINE}
+     * @return true if it is a real deadline in the past
+     */
+    public static boolean expired(long deadline) {
+        return deadline != NO_DEADLINE && deadline - System.nanoTime() <= 0;
+    }
+
+    /**
+     * Parks the current thread once, until unparked, interrupted, the deadline passes, or
+     * spuriously. On a threaded fiber's thread it runs one of the fiber's scheduled tasks instead
+     * when one is pending. Callers re-check their condition after every return.
+     *
+     * @param blocker  the object waited on, for thread dumps
+     * @param deadline a value from {@link #deadline} or {@link #NO_DEADLINE}
+     */
+    public static void park(Object blocker, long deadline) {
+        if (Thread.currentThread() instanceof ThreadedFiberThread threaded && threaded.runPendingTask()) {
+            return;
+        }
+        if (deadline == NO_DEADLINE) {
+            LockSupport.park(blocker);
+        } else {
+            long nanos = deadline - System.nanoTime();
+            if (nanos > 0) {
+                LockSupport.parkNanos(blocker, nanos);
+            }
+        }
+    }
+}

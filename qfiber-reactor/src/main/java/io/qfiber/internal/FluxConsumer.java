@@ -1,0 +1,169 @@
+package io.qfiber.internal;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Sinks;
+import reactor.util.concurrent.Queues;
+
+/**
+ * One subscriber of {@code Channel.asFlux()}: a consumer of the channel that moves values into a
+ * unicast {@link Sinks.Many} only against the subscriber's demand.
+ *
+ * <p>Drain loop, serialized by the {@code wip} counter (the usual Reactor work-in-progress
+ * idiom): while demand is left, take a value with the channel's non-blocking {@code poll()} and
+ * emit it; when the channel has nothing, register this consumer as a waiting reader and re-check
+ * (the event-count protocol of {@link WaiterList}). A writer that makes a value readable wakes
+ * this consumer, which runs the drain on the writer's thread. A request runs it on the
+ * requester's thread. Nothing here blocks, so it is safe on event loops.
+ *
+ * <p>Loss: a value is taken from the channel only with demand outstanding, so the subscriber
+ * receives it unless it cancels in between; such a value (one the sink had queued, or one the
+ * sink refused) goes to the channel's drop consumer.
+ */
+final class FluxConsumer<T> extends Waiter {
+    private static final VarHandle WIP;
+    private static final VarHandle REQUESTED;
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            WIP = l.findVarHandle(FluxConsumer.class, "wip", int.class);
+            REQUESTED = l.findVarHandle(FluxConsumer.class, "requested", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private final AbstractChannel<T> channel;
+    // Emission is serialized by the drain loop, so the sink needs no emission guard of its own.
+    private final Sinks.Many<T> sink =
+            Sinks.unsafe().many().unicast().onBackpressureBuffer(Queues.<T>unbounded(Queues.XS_BUFFER_SIZE).get());
+
+    private volatile int wip;
+    private volatile long requested;
+    private volatile boolean cancelled;
+    // true while linked in channel.readers by this consumer; cleared by wake() before it drains.
+    private volatile boolean registered;
+    // Drain-loop only.
+    private long emitted;
+    private boolean done;
+
+    FluxConsumer(AbstractChannel<T> channel) {
+        this.channel = channel;
+    }
+
+    @SuppressWarnings("unchecked")
+    Flux<T> flux() {
+        return sink.asFlux()
+                .doOnRequest(this::request)
+                .doOnCancel(this::cancel)
+                .doOnDiscard(Object.class, v -> channel.dropped((T) v));
+    }
+
+    private void request(long n) {
+        if (n <= 0) {
+            return; // the sink reports the rule violation to the subscriber
+        }
+        for (;;) {
+            long r = requested;
+            long next = r + n < 0 ? Long.MAX_VALUE : r + n;
+            if (r == Long.MAX_VALUE || REQUESTED.compareAndSet(this, r, next)) {
+                break;
+            }
+        }
+        drain();
+    }
+
+    private void cancel() {
+        cancelled = true;
+        drain(); // unregisters, drops a handed-over value, passes a wake-up on
+
+    }
+
+    @Override
+    protected void wake() {
+        registered = false;
+        drain();
+    }
+
+    private void drain() {
+        if ((int) WIP.getAndAdd(this, 1) != 0) {
+            return;
+        }
+        int missed = 1;
+        for (;;) {
+            if (!done) {
+                drainLoop();
+            }
+            missed = (int) WIP.getAndAdd(this, -missed) - missed;
+            if (missed == 0) {
+                return;
+            }
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private void drainLoop() {
+        for (;;) {
+            if (cancelled) {
+                done = true;
+                Object handed = handOff;
+                if (handed != null) {
+                    handOff = null;
+                    channel.dropped((T) handed);
+                }
+                if (!channel.readers.remove(this)) {
+                    // We may hold a wake-up meant for a reader: pass it on.
+                    channel.passOnReaderWakeUp();
+                }
+                return;
+            }
+            Object handed = handOff;
+            if (handed != null) {
+                handOff = null;
+                emit((T) handed);
+                continue;
+            }
+            if (emitted == requested) {
+                return;
+            }
+            T v = channel.poll();
+            if (v != null) {
+                emit(v);
+                continue;
+            }
+            if (channel.isClosed() && channel.isDrained()) {
+                done = true;
+                channel.readers.remove(this);
+                Throwable cause = channel.closeCause();
+                if (cause == null) {
+                    sink.tryEmitComplete();
+                } else {
+                    sink.tryEmitError(cause);
+                }
+                return;
+            }
+            if (!registered) {
+                registered = true;
+                channel.readers.add(this);
+                continue; // re-check after registering
+            }
+            if (channel.isClosed()) {
+                // closed, value in flight from a writer that reserved before the close
+                Thread.onSpinWait();
+                continue;
+            }
+            return;
+        }
+    }
+
+    private void emit(T v) {
+        emitted++;
+        Sinks.EmitResult result = sink.tryEmitNext(v);
+        if (result.isFailure()) {
+            // FAIL_CANCELLED or FAIL_TERMINATED: the subscriber is gone; the value is not lost.
+            channel.dropped(v);
+        }
+    }
+}

@@ -1,0 +1,98 @@
+package io.qfiber.internal;
+
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.locks.LockSupport;
+import org.jspecify.annotations.Nullable;
+import org.reactivestreams.Subscription;
+import reactor.core.CoreSubscriber;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Operators;
+
+/**
+ * {@code Fiber.await(Mono)}: subscribes and parks the caller until the Mono signals. The
+ * signal's fields are written before the volatile {@code done}, which the parked thread reads
+ * after every wake-up.
+ */
+public final class MonoAwait<T> implements CoreSubscriber<T> {
+    private final Thread waiter = Thread.currentThread();
+    private volatile @Nullable Subscription subscription;
+    private @Nullable T value;
+    private @Nullable Throwable error;
+    private volatile boolean done;
+
+    private MonoAwait() {}
+
+    /**
+     * Subscribes to {@code mono} and waits for its signal.
+     *
+     * @param mono the Mono
+     * @param <T>  value type
+     * @return the value or null
+     */
+    public static <T> @Nullable T await(Mono<T> mono) {
+        MonoAwait<T> s = new MonoAwait<>();
+        mono.subscribe(s);
+        while (!s.done) {
+            if (Thread.currentThread().isInterrupted()) {
+                Subscription sub = s.subscription;
+                if (sub != null) {
+                    sub.cancel();
+                }
+                s.subscription = Operators.cancelledSubscription();
+                throw Blocking.cancelled();
+            }
+            Blocking.park(s, Blocking.NO_DEADLINE);
+        }
+        Throwable e = s.error;
+        if (e != null) {
+            if (e instanceof RuntimeException re) {
+                throw re;
+            }
+            if (e instanceof Error err) {
+                throw err;
+            }
+            throw new CompletionException(e);
+        }
+        return s.value;
+    }
+
+    @Override
+    public void onSubscribe(Subscription s) {
+        if (Operators.validate(subscription, s)) {
+            subscription = s;
+            s.request(Long.MAX_VALUE);
+        }
+    }
+
+    @Override
+    public void onNext(T t) {
+        if (done) {
+            Operators.onNextDropped(t, currentContext());
+            return;
+        }
+        value = t;
+        finish();
+    }
+
+    @Override
+    public void onError(Throwable t) {
+        if (done) {
+            Operators.onErrorDropped(t, currentContext());
+            return;
+        }
+        error = t;
+        finish();
+    }
+
+    @Override
+    public void onComplete() {
+        if (!done) {
+            finish();
+        }
+    }
+
+    private void finish() {
+        done = true;
+        LockSupport.unpark(waiter);
+    }
+}

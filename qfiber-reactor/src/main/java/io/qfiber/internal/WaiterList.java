@@ -1,0 +1,164 @@
+package io.qfiber.internal;
+
+import java.util.concurrent.locks.ReentrantLock;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A FIFO of {@link Waiter}s with O(1) removal, guarded by a lock that is held only for a few
+ * pointer updates: nobody blocks and no user code runs while holding it.
+ *
+ * <p>The protocol that prevents lost wake-ups (an "event count"): a waiter first {@link #add}s
+ * itself, then re-checks its condition, then parks. The party that makes the condition true first
+ * publishes the change (a volatile write or CAS on the channel), then reads {@link #isEmpty()}
+ * (a volatile read of {@code size}). Both sides order a volatile write before a volatile read, so
+ * at least one of them sees the other: either the waiter sees the change, or the changer sees the
+ * waiter and wakes it. Wake-ups therefore happen only when somebody waits, that is on the
+ * empty-to-non-empty and full-to-not-full transitions, never per message.
+ *
+ * <p>A woken waiter that leaves without consuming what it was woken for (cancelled, timed out)
+ * must pass the wake-up on; the channels do that, since only they know the condition.
+ */
+public final class WaiterList {
+    private final ReentrantLock lock = new ReentrantLock();
+    private @Nullable Waiter head;
+    private @Nullable Waiter tail;
+    // Written under the lock; read without it as the fast "anyone waiting?" check.
+    private volatile int size;
+
+    /**
+     * Whether no waiter is linked. A volatile read: see the class comment for the protocol.
+     *
+     * @return true if nobody waits
+     */
+    public boolean isEmpty() {
+        return size == 0;
+    }
+
+    /**
+     * Links a waiter at the tail.
+     *
+     * @param w a waiter not linked anywhere
+     */
+    public void add(Waiter w) {
+        lock.lock();
+        try {
+            w.linked = true;
+            w.prev = tail;
+            w.next = null;
+            if (tail == null) {
+                head = w;
+            } else {
+                tail.next = w;
+            }
+            tail = w;
+            size = size + 1;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Unlinks a waiter that gives up waiting.
+     *
+     * @param w the waiter
+     * @return true if it was still linked; false if a wake-up unlinked it first (it then owns that
+     *         wake-up and any handed-off value)
+     */
+    public boolean remove(Waiter w) {
+        lock.lock();
+        try {
+            if (!w.linked) {
+                return false;
+            }
+            unlink(w);
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Unlinks the first waiter, if any, and wakes it. */
+    public void wakeOne() {
+        Waiter w;
+        lock.lock();
+        try {
+            w = head;
+            if (w != null) {
+                unlink(w);
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (w != null) {
+            w.wake();
+        }
+    }
+
+    /**
+     * Unlinks the first waiter, hands it {@code value} and wakes it.
+     *
+     * @param value the value to hand over
+     * @return true if a waiter took the value; false if nobody waited
+     */
+    public boolean handOffToFirst(Object value) {
+        Waiter w;
+        lock.lock();
+        try {
+            w = head;
+            if (w == null) {
+                return false;
+            }
+            unlink(w);
+            // Written before the wake (and before the waiter can observe itself unlinked through
+            // the lock), so the waiter always sees the value once it knows it was woken.
+            w.handOff = value;
+        } finally {
+            lock.unlock();
+        }
+        w.wake();
+        return true;
+    }
+
+    /** Unlinks every waiter and wakes each, outside the lock. */
+    public void wakeAll() {
+        Waiter w;
+        lock.lock();
+        try {
+            w = head;
+            for (Waiter x = w; x != null; x = x.next) {
+                x.linked = false;
+            }
+            head = null;
+            tail = null;
+            size = 0;
+        } finally {
+            lock.unlock();
+        }
+        while (w != null) {
+            Waiter next = w.next;
+            w.prev = null;
+            w.next = null;
+            w.wake();
+            w = next;
+        }
+    }
+
+    private void unlink(Waiter w) {
+        Waiter p = w.prev;
+        Waiter n = w.next;
+        if (p == null) {
+            head = n;
+        } else {
+            p.next = n;
+        }
+        if (n == null) {
+            tail = p;
+        } else {
+            n.prev = p;
+        }
+        w.prev = null;
+        w.next = null;
+        w.linked = false;
+        size = size - 1;
+    }
+}
