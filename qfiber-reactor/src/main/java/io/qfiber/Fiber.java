@@ -50,7 +50,6 @@ import reactor.util.Loggers;
  * @param <T> the type of the body's result ({@link Void} for a {@link Runnable})
  */
 public final class Fiber<T> {
-    private static final Logger LOG = Loggers.getLogger(Fiber.class);
     private static final ThreadLocal<Fiber<?>> CURRENT = new ThreadLocal<>();
 
     private final String name;
@@ -246,10 +245,12 @@ public final class Fiber<T> {
             result.completeExceptionally(failure);
         }
         if (detached) {
+            // looked up per failure (rare), so logging configured after class init applies
+            Logger log = Loggers.getLogger(Fiber.class);
             if (cancelled) {
-                LOG.debug("detached fiber '{}' was cancelled", name);
+                log.debug("detached fiber '{}' was cancelled", name);
             } else {
-                LOG.error("detached fiber '" + name + "' failed", failure);
+                log.error("detached fiber '" + name + "' failed", failure);
             }
         }
     }

@@ -134,8 +134,11 @@ final class FluxConsumer<T> extends Waiter {
                 continue;
             }
             if (channel.isClosed() && channel.isDrained()) {
+                if (!channel.readers.remove(this) && handOff != null) {
+                    // a rendezvous writer handed us its value before the close: deliver it first
+                    continue;
+                }
                 done = true;
-                channel.readers.remove(this);
                 Throwable cause = channel.closeCause();
                 if (cause == null) {
                     sink.tryEmitComplete();
@@ -145,6 +148,11 @@ final class FluxConsumer<T> extends Waiter {
                 return;
             }
             if (!registered) {
+                if (handOff != null) {
+                    // Handed over by the wake-up that cleared `registered` (written before it):
+                    // emit it before registering again, or the next hand-off would overwrite it.
+                    continue;
+                }
                 registered = true;
                 channel.readers.add(this);
                 continue; // re-check after registering

@@ -1,0 +1,293 @@
+package io.qfiber;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.reactivestreams.Subscription;
+import reactor.core.publisher.BaseSubscriber;
+
+/**
+ * Exactly-once delivery under load, cancellation and close races: every value is counted in a
+ * per-value tally and summed, on both ends. Sizes scale with {@code -Dqfiber.stress=N}.
+ */
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
+class ChannelStressTest {
+    private static final int WRITERS = 8;
+    private static final int BLOCKING_READERS = 4;
+    private static final int FLUX_READERS = 4;
+
+    @AfterAll
+    static void noThreadsLeft() {
+        TestSupport.assertNoFiberThreadsLeft();
+    }
+
+    private static int totalFor(ChannelKind kind) {
+        // the rendezvous and capacity-1 channels hand over one value per wake-up: fewer values
+        return TestSupport.scaled(kind.capacity >= 1000 ? 1_000_000 : 200_000);
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = ChannelKind.class, names = {"RENDEZVOUS", "CAPACITY_1", "CAPACITY_1000", "UNBOUNDED"})
+    void eightWritersEightReadersExactlyOnce(ChannelKind kind) {
+        int total = totalFor(kind);
+        Channel<Integer> ch = kind.create();
+        Tally tally = new Tally(total);
+        List<Fiber<Void>> writers = startWriters(ch, total, null);
+        List<CompletableFuture<Void>> readers = new ArrayList<>();
+        for (int r = 0; r < BLOCKING_READERS; r++) {
+            readers.add(Fiber.start("reader-" + r, () -> {
+                for (int v : ch) {
+                    tally.add(v);
+                }
+            }).asMono().toFuture());
+        }
+        for (int r = 0; r < FLUX_READERS; r++) {
+            CompletableFuture<Void> done = new CompletableFuture<>();
+            ch.asFlux().subscribe(new BatchSubscriber(tally, done, Integer.MAX_VALUE));
+            readers.add(done);
+        }
+        writers.forEach(Fiber::join);
+        ch.close();
+        readers.forEach(f -> f.orTimeout(2, TimeUnit.MINUTES).join());
+        tally.assertExactlyOnce(total);
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = ChannelKind.class, names = {"RENDEZVOUS", "CAPACITY_1", "CAPACITY_1000", "UNBOUNDED"})
+    void randomCancellationLosesAndDuplicatesNothing(ChannelKind kind) {
+        int total = totalFor(kind) / 4;
+        Tally tally = new Tally(total);
+        Channel<Integer> ch = Channel.<Integer>builder().capacity(kind.capacity).onDrop(tally::add).build();
+        AtomicLong cancels = new AtomicLong();
+        List<Thread> victims = new ArrayList<>();
+        List<Fiber<Void>> writers = startWriters(ch, total, cancels);
+        writers.forEach(w -> victims.add(w.thread()));
+        List<Fiber<Void>> readers = new ArrayList<>();
+        for (int r = 0; r < BLOCKING_READERS; r++) {
+            Fiber<Void> reader = Fiber.start("reader-" + r, () -> {
+                for (;;) {
+                    try {
+                        tally.add(ch.read());
+                    } catch (CancellationException e) {
+                        Thread.interrupted(); // cancelled while reading: nothing taken, read again
+                        cancels.incrementAndGet();
+                    } catch (ChannelClosedException e) {
+                        return;
+                    }
+                }
+            });
+            readers.add(reader);
+            victims.add(reader.thread());
+        }
+        // Flux readers that cancel after a random number of values and subscribe again
+        List<Fiber<Void>> fluxReaders = new ArrayList<>();
+        for (int r = 0; r < FLUX_READERS; r++) {
+            fluxReaders.add(Fiber.start("flux-reader-" + r, () -> {
+                for (;;) {
+                    CompletableFuture<Void> done = new CompletableFuture<>();
+                    BatchSubscriber s = new BatchSubscriber(tally, done, 1 + ThreadLocalRandom.current().nextInt(2000));
+                    ch.asFlux().subscribe(s);
+                    done.join();
+                    if (s.completed) {
+                        return;
+                    }
+                }
+            }));
+        }
+        AtomicBoolean writing = new AtomicBoolean(true);
+        Thread chaos = Thread.ofPlatform().name("chaos").start(() -> {
+            ThreadLocalRandom rnd = ThreadLocalRandom.current();
+            while (writing.get()) {
+                Thread victim = victims.get(rnd.nextInt(victims.size()));
+                if (victim != null) {
+                    victim.interrupt();
+                }
+                LockSupport.parkNanos(rnd.nextInt(20_000));
+            }
+        });
+        writers.forEach(Fiber::join);
+        writing.set(false);
+        joinThread(chaos);
+        ch.close();
+        readers.forEach(Fiber::join);
+        fluxReaders.forEach(Fiber::join);
+        tally.assertExactlyOnce(total);
+        assertThat(cancels.get()).as("cancellations happened").isPositive();
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = ChannelKind.class, names = {"RENDEZVOUS", "CAPACITY_1", "CAPACITY_1000", "UNBOUNDED"})
+    void closeRaceDeliversExactlyTheAcceptedWrites(ChannelKind kind) {
+        int rounds = TestSupport.scaled(50);
+        for (int round = 0; round < rounds; round++) {
+            int total = 20_000;
+            Tally received = new Tally(total);
+            AtomicIntegerArray accepted = new AtomicIntegerArray(total);
+            Channel<Integer> ch = kind.create();
+            List<Fiber<Void>> writers = new ArrayList<>();
+            int perWriter = total / WRITERS;
+            for (int w = 0; w < WRITERS; w++) {
+                int base = w * perWriter;
+                writers.add(Fiber.start("writer-" + w, () -> {
+                    try {
+                        for (int i = 0; i < perWriter; i++) {
+                            ch.write(base + i);
+                            accepted.incrementAndGet(base + i);
+                        }
+                    } catch (ChannelClosedException closed) {
+                        // the value of the failed write was not enqueued
+                    }
+                }));
+            }
+            List<CompletableFuture<Void>> readers = new ArrayList<>();
+            for (int r = 0; r < 2; r++) {
+                readers.add(Fiber.start("reader-" + r, () -> {
+                    for (int v : ch) {
+                        received.add(v);
+                    }
+                }).asMono().toFuture());
+                CompletableFuture<Void> done = new CompletableFuture<>();
+                ch.asFlux().subscribe(new BatchSubscriber(received, done, Integer.MAX_VALUE));
+                readers.add(done);
+            }
+            int closeAfter = ThreadLocalRandom.current().nextInt(total);
+            TestSupport.awaitCondition("writes before the close", java.time.Duration.ofSeconds(30),
+                    () -> received.count() >= closeAfter || writers.stream().noneMatch(Fiber::isAlive));
+            ch.close();
+            writers.forEach(Fiber::join);
+            readers.forEach(f -> f.orTimeout(1, TimeUnit.MINUTES).join());
+            for (int v = 0; v < total; v++) {
+                assertThat(received.timesSeen(v)).as("value %d received as often as accepted, round %d", v, round)
+                        .isEqualTo(accepted.get(v));
+            }
+        }
+    }
+
+    private static List<Fiber<Void>> startWriters(Channel<Integer> ch, int total, AtomicLong cancelsOrNull) {
+        List<Fiber<Void>> writers = new ArrayList<>();
+        int perWriter = total / WRITERS;
+        for (int w = 0; w < WRITERS; w++) {
+            int base = w * perWriter;
+            int count = w == WRITERS - 1 ? total - base : perWriter;
+            writers.add(Fiber.start("writer-" + w, () -> {
+                for (int i = 0; i < count; i++) {
+                    for (;;) {
+                        try {
+                            ch.write(base + i);
+                            break;
+                        } catch (CancellationException e) {
+                            if (cancelsOrNull == null) {
+                                throw e;
+                            }
+                            Thread.interrupted(); // not enqueued: write the same value again
+                            cancelsOrNull.incrementAndGet();
+                        }
+                    }
+                }
+            }));
+        }
+        return writers;
+    }
+
+    private static void joinThread(Thread t) {
+        try {
+            t.join(60_000);
+        } catch (InterruptedException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** Per-value receive counts plus a running count and sum. */
+    static final class Tally {
+        private final AtomicIntegerArray seen;
+        private final AtomicLong count = new AtomicLong();
+        private final AtomicLong sum = new AtomicLong();
+
+        Tally(int n) {
+            seen = new AtomicIntegerArray(n);
+        }
+
+        void add(int v) {
+            seen.incrementAndGet(v);
+            count.incrementAndGet();
+            sum.addAndGet(v);
+        }
+
+        long count() {
+            return count.get();
+        }
+
+        int timesSeen(int v) {
+            return seen.get(v);
+        }
+
+        void assertExactlyOnce(int total) {
+            assertThat(count.get()).as("count").isEqualTo(total);
+            assertThat(sum.get()).as("checksum").isEqualTo((long) total * (total - 1) / 2);
+            for (int v = 0; v < total; v++) {
+                if (seen.get(v) != 1) {
+                    throw new AssertionError("value " + v + " seen " + seen.get(v) + " times");
+                }
+            }
+        }
+    }
+
+    /** Requests in batches; cancels after {@code limit} values. */
+    static final class BatchSubscriber extends BaseSubscriber<Integer> {
+        private final Tally tally;
+        private final CompletableFuture<Void> done;
+        private final int limit;
+        private int received;
+        private int sinceRequest;
+        volatile boolean completed;
+
+        BatchSubscriber(Tally tally, CompletableFuture<Void> done, int limit) {
+            this.tally = tally;
+            this.done = done;
+            this.limit = limit;
+        }
+
+        @Override
+        protected void hookOnSubscribe(Subscription s) {
+            s.request(64);
+        }
+
+        @Override
+        protected void hookOnNext(Integer v) {
+            tally.add(v);
+            if (++received >= limit) {
+                cancel();
+                done.complete(null);
+                return;
+            }
+            if (++sinceRequest == 32) {
+                sinceRequest = 0;
+                request(32);
+            }
+        }
+
+        @Override
+        protected void hookOnComplete() {
+            completed = true;
+            done.complete(null);
+        }
+
+        @Override
+        protected void hookOnError(Throwable t) {
+            done.completeExceptionally(t);
+        }
+    }
+}
