@@ -1,0 +1,67 @@
+package io.qfiber.examples.bench;
+
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.Blackhole;
+
+/**
+ * Values per second through a pipe of capacity 1024 between virtual threads: one writer and one
+ * reader (SPSC), and 4 writers with 4 readers (MPMC). {@code impl} is our channel or
+ * {@code ArrayBlockingQueue}, measured in the same run.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(1)
+public class ChannelThroughputBenchmark {
+    static final int VALUES = 200_000;
+
+    @Param({"qfiber", "abq"})
+    public String impl;
+
+    @Benchmark
+    @OperationsPerInvocation(VALUES)
+    public void spsc(Blackhole bh) throws InterruptedException {
+        transfer(1, 1, bh);
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(VALUES)
+    public void mpmc4x4(Blackhole bh) throws InterruptedException {
+        transfer(4, 4, bh);
+    }
+
+    private void transfer(int writers, int readers, Blackhole bh) throws InterruptedException {
+        Pipe pipe = Pipe.create(impl, 1024);
+        Workers w = new Workers();
+        int perWriter = VALUES / writers;
+        int perReader = VALUES / readers;
+        for (int i = 0; i < writers; i++) {
+            w.start("writer", () -> {
+                for (int n = 0; n < perWriter; n++) {
+                    pipe.put(n);
+                }
+            });
+        }
+        for (int i = 0; i < readers; i++) {
+            w.start("reader", () -> {
+                for (int n = 0; n < perReader; n++) {
+                    bh.consume(pipe.take());
+                }
+            });
+        }
+        w.joinAll();
+    }
+}

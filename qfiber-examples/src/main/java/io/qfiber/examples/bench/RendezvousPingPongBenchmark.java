@@ -1,0 +1,51 @@
+package io.qfiber.examples.bench;
+
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Round trips per second between two virtual threads over two rendezvous pipes (ping and pong):
+ * our capacity-0 channel against {@code SynchronousQueue}, in the same run.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(1)
+public class RendezvousPingPongBenchmark {
+    static final int ROUND_TRIPS = 50_000;
+
+    @Param({"qfiber", "sq"})
+    public String impl;
+
+    @Benchmark
+    @OperationsPerInvocation(ROUND_TRIPS)
+    public void pingPong() throws InterruptedException {
+        Pipe ping = Pipe.create(impl, 0);
+        Pipe pong = Pipe.create(impl, 0);
+        new Workers()
+                .start("pinger", () -> {
+                    for (int i = 0; i < ROUND_TRIPS; i++) {
+                        ping.put(i);
+                        pong.take();
+                    }
+                })
+                .start("ponger", () -> {
+                    for (int i = 0; i < ROUND_TRIPS; i++) {
+                        pong.put(ping.take());
+                    }
+                })
+                .joinAll();
+    }
+}
