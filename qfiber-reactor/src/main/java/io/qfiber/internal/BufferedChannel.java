@@ -8,14 +8,16 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * A channel with a buffer of capacity 1 to unbounded: a lock-free {@link SegmentQueue} for the
- * values, one atomic state word for the slot count and the closed flag, and two
+ * values, two counters for the slot count and the closed flag, and two
  * {@link WaiterList}s for blocked readers and writers.
  *
- * <p>State word: bit 62 is CLOSED, the low bits count reserved slots, that is values written or
- * being written and not yet taken. A writer reserves a slot by CAS (which fails once CLOSED is
- * set, so nothing is enqueued after close), then enqueues. A reader dequeues, then releases the
- * slot. Hence {@code count >= values in the queue} at all times, and "closed and count 0" means
- * closed and drained for good.
+ * <p>Two counters, each on its own cache line so that writers and readers do not share one:
+ * {@code enq} counts slots reserved by writers (bit 62 of it is CLOSED) and {@code deq} counts
+ * slots released by readers. A writer reserves a slot by CAS on {@code enq} (which fails once
+ * CLOSED is set, so nothing is enqueued after close), then enqueues; it reads {@code deq} only when
+ * its cached copy says the buffer is full. A reader dequeues, then increments {@code deq}. Hence
+ * {@code enq - deq >= values in the queue} at all times, and "closed and enq == deq" means closed
+ * and drained for good.
  *
  * <p>Wake-ups follow the event-count protocol of {@link WaiterList}: a writer wakes one reader
  * after enqueueing only if a reader waits; a reader wakes one writer after releasing a slot only
@@ -23,27 +25,34 @@ import org.jspecify.annotations.Nullable;
  */
 final class BufferedChannel<T> extends AbstractChannel<T> {
     private static final long CLOSED = 1L << 62;
-    private static final VarHandle STATE;
-
-    static {
-        try {
-            STATE = MethodHandles.lookup().findVarHandle(BufferedChannel.class, "state", long.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
 
     private final SegmentQueue<T> queue = new SegmentQueue<>();
     private final long limit;
     private final Overflow overflow;
     /** Writers blocked on a full buffer. */
     private final WaiterList writers = new WaiterList();
-    private volatile long state;
+    /** Reserved slots, plus the CLOSED bit. Written by writers and close. */
+    private final PaddedCounter enq = new PaddedCounter();
+    /** Released slots. Written by readers. */
+    private final PaddedCounter deq = new PaddedCounter();
+    // The last value of deq a writer saw: deq only grows, so a stale copy only makes the buffer
+    // look fuller, and the writer then reads deq itself. Opaque: no ordering needed.
+    private long cachedDeq;
 
     BufferedChannel(String name, int capacity, Overflow overflow, @Nullable Consumer<? super T> onDrop) {
         super(name, capacity, onDrop);
-        this.limit = capacity;
+        this.limit = capacity == UNBOUNDED ? Long.MAX_VALUE : capacity;
         this.overflow = overflow;
+    }
+
+    private static final VarHandle CACHED_DEQ;
+
+    static {
+        try {
+            CACHED_DEQ = MethodHandles.lookup().findVarHandle(BufferedChannel.class, "cachedDeq", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
     }
 
     private static long count(long s) {
@@ -55,7 +64,7 @@ final class BufferedChannel<T> extends AbstractChannel<T> {
         T v = queue.poll();
         if (v != null) {
             // Release the slot (a volatile RMW), then look for a writer waiting for room.
-            STATE.getAndAdd(this, -1L);
+            deq.getAndAdd(1L);
             if (!writers.isEmpty()) {
                 writers.wakeOne();
             }
@@ -70,13 +79,16 @@ final class BufferedChannel<T> extends AbstractChannel<T> {
 
     @Override
     boolean isDrained() {
-        long s = state;
-        return (s & CLOSED) != 0 && count(s) == 0;
+        long e = enq.get();
+        // Once CLOSED is set, enq no longer changes, so comparing with deq afterwards is exact.
+        return (e & CLOSED) != 0 && count(e) == deq.get();
     }
 
     @Override
     public int size() {
-        return (int) Math.min(Integer.MAX_VALUE, count(state));
+        long e = enq.get();
+        long d = deq.get();
+        return (int) Math.max(0, Math.min(Integer.MAX_VALUE, count(e) - d));
     }
 
     private static final int RESERVED = 0;
@@ -86,12 +98,12 @@ final class BufferedChannel<T> extends AbstractChannel<T> {
     /** Reserves a slot, applying the overflow policy when full; throws when closed. */
     private int reserve(T value) {
         for (;;) {
-            long s = state;
-            if ((s & CLOSED) != 0) {
+            long e = enq.get();
+            if ((e & CLOSED) != 0) {
                 throw closedException("write");
             }
-            if (count(s) < limit) {
-                if (STATE.compareAndSet(this, s, s + 1)) {
+            if (count(e) - (long) CACHED_DEQ.getOpaque(this) < limit || count(e) - refreshDeq() < limit) {
+                if (enq.compareAndSet(e, e + 1)) {
                     return RESERVED;
                 }
                 continue;
@@ -174,13 +186,19 @@ final class BufferedChannel<T> extends AbstractChannel<T> {
         }
     }
 
+    private long refreshDeq() {
+        long d = deq.get();
+        CACHED_DEQ.setOpaque(this, d);
+        return d;
+    }
+
     private boolean hasRoom() {
-        return count(state) < limit;
+        return count(enq.get()) - deq.get() < limit;
     }
 
     @Override
     void closeBuffer() {
-        STATE.getAndBitwiseOr(this, CLOSED);
+        enq.getAndBitwiseOr(CLOSED);
         writers.wakeAll();
     }
 }

@@ -7,8 +7,9 @@ import org.jspecify.annotations.Nullable;
 /**
  * An unbounded lock-free multi-producer multi-consumer FIFO of non-null values, made of linked
  * array segments (the fetch-and-add array queue of Correia and Ramalhete). Memory grows one
- * segment of {@value #SEGMENT_SIZE} slots at a time, so an empty or nearly empty queue is small,
- * and consumed segments become garbage as the head moves on.
+ * segment of {@value #SEGMENT_SIZE} slots at a time, the first one on the first offer, so a queue
+ * that never held a value costs two null fields; consumed segments become garbage as the head
+ * moves on.
  *
  * <p>Algorithm: an enqueuer takes a slot index in the tail segment by fetch-and-add and CASes its
  * value into the slot; a dequeuer takes an index in the head segment by fetch-and-add and swaps
@@ -21,7 +22,7 @@ import org.jspecify.annotations.Nullable;
  * in a separate state word.
  */
 final class SegmentQueue<T> {
-    static final int SEGMENT_SIZE = 32;
+    static final int SEGMENT_SIZE = 128;
     private static final Object TAKEN = new Object();
 
     private static final VarHandle HEAD;
@@ -37,13 +38,22 @@ final class SegmentQueue<T> {
         }
     }
 
-    private volatile Segment head;
-    private volatile Segment tail;
+    // Both null until the first offer. The first segment is published to writers (tail) first,
+    // then to readers (head); a writer enqueues only after both are set.
+    private volatile @Nullable Segment head;
+    private volatile @Nullable Segment tail;
 
-    SegmentQueue() {
+    SegmentQueue() {}
+
+    private void installFirstSegment() {
         Segment s = new Segment();
-        head = s;
-        tail = s;
+        if (TAIL.compareAndSet(this, null, s)) {
+            head = s;
+        } else {
+            while (head == null) {
+                Thread.onSpinWait(); // the winner sets head right after its CAS
+            }
+        }
     }
 
     /**
@@ -54,6 +64,10 @@ final class SegmentQueue<T> {
     void offer(T value) {
         for (;;) {
             Segment t = tail;
+            if (t == null) {
+                installFirstSegment();
+                continue;
+            }
             int i = (int) Segment.ENQ.getAndAdd(t, 1);
             if (i < SEGMENT_SIZE) {
                 // CAS, not a plain store: a dequeuer may have marked the slot TAKEN first.
@@ -90,6 +104,9 @@ final class SegmentQueue<T> {
     @Nullable T poll() {
         for (;;) {
             Segment h = head;
+            if (h == null) {
+                return null;
+            }
             if (h.deqIndex >= h.enqIndex && h.next == null) {
                 return null;
             }
@@ -117,10 +134,14 @@ final class SegmentQueue<T> {
      */
     boolean isEmpty() {
         Segment h = head;
-        return h.deqIndex >= Math.min(h.enqIndex, SEGMENT_SIZE) && h.next == null;
+        return h == null || h.deqIndex >= Math.min(h.enqIndex, SEGMENT_SIZE) && h.next == null;
     }
 
-    private static final class Segment {
+    /**
+     * A segment. Writers update {@code enqIndex} and readers {@code deqIndex} on every value, so the
+     * two live on different cache lines (superclass fields come first, padding in between).
+     */
+    static final class Segment extends SegmentDeqIndex {
         static final VarHandle ENQ;
         static final VarHandle DEQ;
         static final VarHandle NEXT;
@@ -129,8 +150,8 @@ final class SegmentQueue<T> {
         static {
             try {
                 MethodHandles.Lookup l = MethodHandles.lookup();
-                ENQ = l.findVarHandle(Segment.class, "enqIndex", int.class);
-                DEQ = l.findVarHandle(Segment.class, "deqIndex", int.class);
+                ENQ = l.findVarHandle(SegmentEnqIndex.class, "enqIndex", int.class);
+                DEQ = l.findVarHandle(SegmentDeqIndex.class, "deqIndex", int.class);
                 NEXT = l.findVarHandle(Segment.class, "next", Segment.class);
             } catch (ReflectiveOperationException e) {
                 throw new ExceptionInInitializerError(e);
@@ -138,8 +159,24 @@ final class SegmentQueue<T> {
         }
 
         final Object[] slots = new Object[SEGMENT_SIZE];
-        volatile int enqIndex;
-        volatile int deqIndex;
         volatile @Nullable Segment next;
+    }
+
+    /** Writers' index. */
+    abstract static class SegmentEnqIndex {
+        volatile int enqIndex;
+    }
+
+    /** Padding between the indexes. */
+    abstract static class SegmentPad extends SegmentEnqIndex {
+        @SuppressWarnings("unused")
+        private long p0, p1, p2, p3, p4, p5, p6, p7;
+    }
+
+    /** Readers' index, then padding before the slots reference and link. */
+    abstract static class SegmentDeqIndex extends SegmentPad {
+        volatile int deqIndex;
+        @SuppressWarnings("unused")
+        private long q0, q1, q2, q3, q4, q5, q6, q7;
     }
 }
