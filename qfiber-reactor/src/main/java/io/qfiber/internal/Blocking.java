@@ -17,7 +17,7 @@ public final class Blocking {
     public static final long NO_DEADLINE = Long.MIN_VALUE;
 
     /** How many times a waiter polls with {@link Thread#onSpinWait()} before it parks. */
-    static final int SPINS = Runtime.getRuntime().availableProcessors() > 1 ? 128 : 0;
+    static final int SPINS = Runtime.getRuntime().availableProcessors() > 1 ? Integer.getInteger("qfiber.spins", 128) : 0;
 
     private Blocking() {}
 

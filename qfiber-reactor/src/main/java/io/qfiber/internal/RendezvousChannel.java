@@ -38,7 +38,7 @@ final class RendezvousChannel<T> extends AbstractChannel<T> {
             if (o.take()) {
                 @SuppressWarnings("unchecked")
                 T v = (T) o.value;
-                LockSupport.unpark(o.writer);
+                o.wakeWriter();
                 return v;
             }
         }
@@ -101,7 +101,12 @@ final class RendezvousChannel<T> extends AbstractChannel<T> {
                 spins--;
                 Thread.onSpinWait();
             } else {
-                Blocking.park(this, deadline);
+                // Announce the park, then re-check: a reader that takes the offer after this
+                // announcement sees it and unparks us (both sides write, then read, volatiles).
+                o.writerParked = true;
+                if (o.state == Offer.WAITING) {
+                    Blocking.park(this, deadline);
+                }
             }
         }
         if (o.state == Offer.TAKEN) {
@@ -138,6 +143,15 @@ final class RendezvousChannel<T> extends AbstractChannel<T> {
         final Object value;
         final Thread writer = Thread.currentThread();
         volatile int state;
+        // Set by the writer before it parks; a writer still spinning needs no unpark, which
+        // saves the permit round trip on the fast path.
+        volatile boolean writerParked;
+
+        void wakeWriter() {
+            if (writerParked) {
+                LockSupport.unpark(writer);
+            }
+        }
 
         Offer(Object value) {
             this.value = value;

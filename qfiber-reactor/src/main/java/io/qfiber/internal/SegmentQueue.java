@@ -24,6 +24,8 @@ import org.jspecify.annotations.Nullable;
 final class SegmentQueue<T> {
     static final int SEGMENT_SIZE = 128;
     private static final Object TAKEN = new Object();
+    /** How long a dequeuer waits for the enqueuer of a slot it reached first. */
+    private static final int POLL_SPINS = 64;
 
     private static final VarHandle HEAD;
     private static final VarHandle TAIL;
@@ -118,6 +120,12 @@ final class SegmentQueue<T> {
                 }
                 HEAD.compareAndSet(this, h, next);
                 continue;
+            }
+            // The slot is ours. Its enqueuer has taken the index already and is about to store:
+            // give it a moment rather than poisoning the slot at once, which would make it retry
+            // (the common race when a reader polls an almost empty queue).
+            for (int spins = POLL_SPINS; spins > 0 && Segment.SLOTS.getVolatile(h.slots, i) == null; spins--) {
+                Thread.onSpinWait();
             }
             // getAndSet: either we get the value, or we leave TAKEN so its enqueuer moves on.
             Object v = Segment.SLOTS.getAndSet(h.slots, i, TAKEN);

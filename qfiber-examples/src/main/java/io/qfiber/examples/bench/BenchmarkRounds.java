@@ -18,7 +18,8 @@ import org.openjdk.jmh.runner.options.VerboseMode;
  * swing with where the host places the cores.
  *
  * <p>Environment: {@code BENCH_ROUNDS} (default 3), {@code BENCH_INCLUDE} (a regex of benchmark
- * classes, default all), {@code BENCH_QUICK=1} for short iterations.
+ * classes, default all), {@code BENCH_QUICK=1} for short iterations, {@code BENCH_JVM_ARGS} for extra
+ * options of the benchmark JVMs.
  */
 public final class BenchmarkRounds {
     private BenchmarkRounds() {}
@@ -31,6 +32,16 @@ public final class BenchmarkRounds {
         BASELINES.put(RendezvousPingPongBenchmark.class.getSimpleName(), List.of("sq"));
         BASELINES.put(FiberStartBenchmark.class.getSimpleName(), List.of("virtualThread"));
         BASELINES.put(FluxDrainBenchmark.class.getSimpleName(), List.of("abq", "naiveSink"));
+    }
+
+    private static String[] jvmArgs(String extra) {
+        List<String> args = new ArrayList<>(List.of("-Xmx4g"));
+        for (String a : extra.trim().split("\\s+")) {
+            if (!a.isEmpty()) {
+                args.add(a);
+            }
+        }
+        return args.toArray(String[]::new);
     }
 
     /**
@@ -53,7 +64,7 @@ public final class BenchmarkRounds {
                 OptionsBuilder ob = new OptionsBuilder();
                 ob.include(BenchmarkRounds.class.getPackageName() + "." + bench.getKey() + ".*")
                         .verbosity(VerboseMode.SILENT)
-                        .jvmArgsAppend("-Xmx4g");
+                        .jvmArgsAppend(jvmArgs(System.getenv().getOrDefault("BENCH_JVM_ARGS", "")));
                 if (quick) {
                     ob.warmupIterations(2).measurementIterations(3);
                 }
