@@ -37,7 +37,7 @@ public final class Pipeline {
      * @param args optional: the number of jobs (default 200)
      */
     public static void main(String[] args) {
-        int jobs = args.length > 0 ? Integer.parseInt(args[0]) : 200;
+        int jobs = args.length > 0 && !args[0].isBlank() ? Integer.parseInt(args[0].trim()) : 200;
         Summary s = run(jobs, Runtime.getRuntime().availableProcessors(), System.out);
         System.out.printf("collector: %d results, %d primes in all%n", s.jobs(), s.primes());
     }

@@ -1,0 +1,277 @@
+package io.qfiber.internal;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelFuture;
+import io.netty.util.ReferenceCountUtil;
+import io.qfiber.ChannelClosedException;
+import io.qfiber.Overflow;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.net.InetSocketAddress;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
+import org.jspecify.annotations.Nullable;
+import org.reactivestreams.Subscription;
+import reactor.core.CoreSubscriber;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
+import reactor.netty.Connection;
+
+/**
+ * The bridge between one Reactor Netty {@link Connection} and blocking-style fibers: the only class
+ * of the library that touches Netty's {@link ByteBuf}s.
+ *
+ * <p>Receiving: this object subscribes to the connection's inbound {@code receive()} flux and
+ * requests {@value #CHUNKS} buffers; each arriving buffer is copied into a {@code byte[]} (Reactor
+ * Netty releases the buffer after {@code onNext}) and put into a small internal channel. A
+ * {@code recv} that uses up a chunk requests one more. So at most {@value #CHUNKS} chunks wait per
+ * connection, and a connection nobody reads stops reading from the network: Reactor Netty turns
+ * auto-read off when demand runs out, and TCP flow control pushes back on the peer.
+ *
+ * <p>Sending: {@code send} copies the bytes into a buffer from the channel's allocator and
+ * {@code writeAndFlush}es it; Netty releases that buffer once written or failed. The caller parks
+ * until the write future completes, so a peer that does not read slows the sender down.
+ *
+ * <p>Closing: {@link #close()} disposes the connection and closes the internal channel, which
+ * wakes a fiber blocked in {@code recv}. End of stream from the peer closes the internal channel
+ * normally (recv returns -1 once drained); an error closes it with the error.
+ */
+public final class NettyConnection implements CoreSubscriber<ByteBuf> {
+    static final int CHUNKS = 4;
+    private static final java.util.concurrent.atomic.AtomicInteger OPEN = new java.util.concurrent.atomic.AtomicInteger();
+    private static final VarHandle SUBSCRIPTION;
+    private static final byte[] EMPTY = new byte[0];
+
+    static {
+        try {
+            SUBSCRIPTION = MethodHandles.lookup().findVarHandle(NettyConnection.class, "subscription", Subscription.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private final Connection connection;
+    private final InetSocketAddress peer;
+    private final InetSocketAddress local;
+    private final BufferedChannel<byte[]> inbound = new BufferedChannel<>("tcp inbound", CHUNKS, Overflow.BLOCK, null);
+    private final Sinks.Empty<Void> closed = Sinks.empty();
+    private final ReentrantLock readLock = new ReentrantLock();
+    private volatile @Nullable Subscription subscription;
+    private volatile boolean closedLocally;
+    // Guarded by readLock: the chunk being consumed.
+    private byte[] current = EMPTY;
+    private int position;
+
+    /**
+     * Bridges a connection and starts receiving.
+     *
+     * @param connection the Reactor Netty connection
+     */
+    public NettyConnection(Connection connection) {
+        this.connection = connection;
+        this.peer = (InetSocketAddress) connection.channel().remoteAddress();
+        this.local = (InetSocketAddress) connection.channel().localAddress();
+        OPEN.incrementAndGet();
+        connection.channel().closeFuture().addListener(f -> OPEN.decrementAndGet());
+        connection.inbound().receive().subscribe(this);
+    }
+
+    /**
+     * How many bridged Netty channels are open now, in this JVM (a diagnostic: tests use it to
+     * prove that no connection is leaked).
+     *
+     * @return the number of open connections
+     */
+    public static int openConnections() {
+        return OPEN.get();
+    }
+
+    /** @return the remote address */
+    public InetSocketAddress peerAddress() {
+        return peer;
+    }
+
+    /** @return the local address */
+    public InetSocketAddress localAddress() {
+        return local;
+    }
+
+    /** @return a Mono completing when this side closes the connection (the server handler's lifetime) */
+    public Mono<Void> onLocalClose() {
+        return closed.asMono();
+    }
+
+    /** @return true until closed here or by the peer */
+    public boolean isOpen() {
+        return !closedLocally && connection.channel().isActive();
+    }
+
+    // ---- inbound ----
+
+    @Override
+    public void onSubscribe(Subscription s) {
+        if (SUBSCRIPTION.compareAndSet(this, null, s)) {
+            s.request(CHUNKS);
+            if (closedLocally) {
+                s.cancel();
+            }
+        } else {
+            s.cancel();
+        }
+    }
+
+    @Override
+    public void onNext(ByteBuf buf) {
+        // Copy out; Reactor Netty releases the buffer when onNext returns.
+        byte[] bytes = new byte[buf.readableBytes()];
+        buf.readBytes(bytes);
+        if (!inbound.offer(bytes)) {
+            // Cannot happen while demand is only requested for free room; never drop silently.
+            inbound.close(new IOException("inbound overflow: more data than requested"));
+        }
+    }
+
+    @Override
+    public void onError(Throwable t) {
+        inbound.close(t instanceof IOException ? t : new IOException(t.getMessage(), t));
+    }
+
+    @Override
+    public void onComplete() {
+        inbound.close();
+    }
+
+    /**
+     * Blocking receive into {@code buf}.
+     *
+     * @param buf     destination
+     * @param off     offset
+     * @param len     maximum bytes
+     * @param timeout how long to wait, or null for no limit
+     * @return bytes read (at least 1), or -1 at end of stream; 0 only when len is 0
+     */
+    public int recv(byte[] buf, int off, int len, @Nullable Duration timeout) {
+        Objects.checkFromIndexSize(off, len, Objects.requireNonNull(buf, "buf").length);
+        long deadline = timeout == null ? Blocking.NO_DEADLINE : Blocking.deadline(timeout);
+        Blocking.enter("TcpSocket.recv");
+        if (closedLocally) {
+            throw new UncheckedIOException(new SocketException("recv from " + peer + " failed: socket closed"));
+        }
+        if (len == 0) {
+            return 0;
+        }
+        try {
+            readLock.lockInterruptibly();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw Blocking.cancelled();
+        }
+        try {
+            if (position == current.length) {
+                byte[] next;
+                try {
+                    next = inbound.take(deadline);
+                } catch (ChannelClosedException end) {
+                    Throwable cause = end.getCause();
+                    if (cause == null) {
+                        return -1;
+                    }
+                    throw new UncheckedIOException("recv from " + peer + " failed: " + cause.getMessage(),
+                            cause instanceof IOException io ? io : new IOException(cause));
+                }
+                if (next == null) {
+                    throw new UncheckedIOException(new SocketTimeoutException(
+                            "recv from " + peer + " timed out after " + timeout));
+                }
+                current = next;
+                position = 0;
+                Subscription s = subscription;
+                if (s != null) {
+                    s.request(1);
+                }
+            }
+            int n = Math.min(len, current.length - position);
+            System.arraycopy(current, position, buf, off, n);
+            position += n;
+            if (position == current.length) {
+                current = EMPTY;
+                position = 0;
+            }
+            return n;
+        } finally {
+            readLock.unlock();
+        }
+    }
+
+    // ---- outbound ----
+
+    /**
+     * Blocking send: returns once the bytes were written to the connection.
+     *
+     * @param data bytes
+     * @param off  offset
+     * @param len  count
+     */
+    public void send(byte[] data, int off, int len) {
+        Objects.checkFromIndexSize(off, len, Objects.requireNonNull(data, "data").length);
+        Blocking.enter("TcpSocket.send");
+        if (closedLocally) {
+            throw new UncheckedIOException(new SocketException("send to " + peer + " failed: socket closed"));
+        }
+        if (len == 0) {
+            return;
+        }
+        io.netty.channel.Channel ch = connection.channel();
+        if (!ch.isActive()) {
+            throw new UncheckedIOException(new SocketException("send to " + peer + " failed: connection closed"));
+        }
+        ByteBuf out = ch.alloc().buffer(len);
+        ChannelFuture written;
+        try {
+            out.writeBytes(data, off, len);
+            written = ch.writeAndFlush(out); // from here Netty releases `out` once written or failed
+        } catch (RuntimeException e) {
+            // the write never reached the pipeline (the channel went away meanwhile): ours to release
+            ReferenceCountUtil.safeRelease(out);
+            throw new UncheckedIOException("send to " + peer + " failed: connection closed",
+                    new SocketException(String.valueOf(e.getMessage())));
+        }
+        if (!written.isDone()) {
+            Thread waiter = Thread.currentThread();
+            written.addListener(f -> LockSupport.unpark(waiter));
+            while (!written.isDone()) {
+                if (waiter.isInterrupted()) {
+                    throw new CancellationException("send to " + peer + " cancelled; part of the data may have been sent");
+                }
+                Blocking.park(written, Blocking.NO_DEADLINE);
+            }
+        }
+        if (!written.isSuccess()) {
+            Throwable cause = written.cause();
+            throw new UncheckedIOException("send to " + peer + " failed: " + (cause == null ? "closed" : cause.getMessage()),
+                    cause instanceof IOException io ? io : new IOException(cause));
+        }
+    }
+
+    /** Closes the connection; wakes a fiber blocked in recv. Idempotent; never blocks. */
+    public void close() {
+        if (closedLocally) {
+            return;
+        }
+        closedLocally = true;
+        inbound.close(new SocketException("socket closed"));
+        Subscription s = subscription;
+        if (s != null) {
+            s.cancel();
+        }
+        connection.dispose();
+        closed.tryEmitEmpty();
+    }
+}

@@ -1,0 +1,261 @@
+package io.qfiber.net;
+
+import io.netty.channel.ChannelConfig;
+import io.qfiber.Channel;
+import io.qfiber.ChannelClosedException;
+import io.qfiber.internal.Blocking;
+import io.qfiber.internal.NettyConnection;
+import java.io.UncheckedIOException;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+import reactor.core.scheduler.Schedulers;
+import reactor.netty.Connection;
+import reactor.netty.DisposableServer;
+
+/**
+ * A listening TCP socket whose connections a fiber takes one at a time: QFiber's
+ * {@code TcpServer}, on Reactor Netty.
+ *
+ * <p>Reactor Netty accepts connections on its event loops; each accepted connection waits in a
+ * backlog until a fiber {@link #takeNext() takes} it. When about {@value #BACKLOG} wait (a few more
+ * may arrive while the pause takes effect: Netty accepts in batches), accepting pauses (the listening channel stops reading, so new connections wait in the kernel's
+ * listen queue) and resumes as fibers take connections.
+ *
+ * <pre>{@code
+ * try (TcpServer server = TcpServer.listen(3128)) {
+ *     for (;;) {
+ *         TcpServer.ConnectionInfo ci = server.takeNext();     // parks the fiber
+ *         Fiber.builder().name("handler").detached().start(() -> handle(ci.socket()));
+ *     }
+ * }
+ * }</pre>
+ *
+ * <p>Thread-safe: several fibers may take connections from one server.
+ */
+public final class TcpServer implements AutoCloseable {
+    /** How many accepted connections may wait for {@link #takeNext()} before accepting pauses. */
+    public static final int BACKLOG = 128;
+
+    /**
+     * An accepted connection and the address of its peer: QFiber's
+     * {@code TcpServer::ConnectionInfo}.
+     *
+     * @param socket      the connection
+     * @param peerAddress the remote address
+     */
+    public record ConnectionInfo(TcpSocket socket, InetSocketAddress peerAddress) {
+        /**
+         * Checks the components.
+         *
+         * @param socket      not null
+         * @param peerAddress not null
+         */
+        public ConnectionInfo {
+            Objects.requireNonNull(socket, "socket");
+            Objects.requireNonNull(peerAddress, "peerAddress");
+        }
+    }
+
+    private final String host;
+    private final DisposableServer server;
+    private final Channel<ConnectionInfo> backlog;
+    private volatile boolean paused;
+
+    private TcpServer(String host, int port) {
+        this.host = host;
+        this.backlog = Channel.<ConnectionInfo>builder().name("accept backlog " + host + ":" + port)
+                .capacity(Channel.UNBOUNDED).build();
+        DisposableServer bound;
+        try {
+            bound = reactor.netty.tcp.TcpServer.create()
+                    .host(host)
+                    .port(port)
+                    .handle((in, out) -> {
+                        NettyConnection[] bridge = new NettyConnection[1];
+                        in.withConnection(c -> bridge[0] = accepted(c));
+                        return bridge[0] == null ? reactor.core.publisher.Mono.empty() : bridge[0].onLocalClose();
+                    })
+                    .bindNow();
+        } catch (RuntimeException e) {
+            throw bindFailure(host, port, e);
+        }
+        this.server = bound;
+    }
+
+    /**
+     * Listens on all interfaces, as QFiber's {@code listen(port)}.
+     *
+     * @param port the port, 0 for an ephemeral one (see {@link #port()})
+     * @return the listening server
+     * @throws UncheckedIOException     if the port cannot be bound; the cause is a
+     *                                  {@link BindException} and the message names host and port
+     * @throws IllegalArgumentException if port is not between 0 and 65535
+     * @throws IllegalStateException    if called on a Reactor non-blocking thread
+     */
+    public static TcpServer listen(int port) {
+        return listen("0.0.0.0", port);
+    }
+
+    /**
+     * Listens on one address.
+     *
+     * @param host the address or host name to bind, not null
+     * @param port the port, 0 for an ephemeral one (see {@link #port()})
+     * @return the listening server
+     * @throws UncheckedIOException     if the address cannot be bound; the cause is a
+     *                                  {@link BindException} and the message names host and port
+     * @throws IllegalArgumentException if port is not between 0 and 65535
+     * @throws IllegalStateException    if called on a Reactor non-blocking thread
+     */
+    public static TcpServer listen(String host, int port) {
+        Objects.requireNonNull(host, "host");
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("port must be between 0 and 65535, was " + port);
+        }
+        Blocking.enter("TcpServer.listen");
+        return new TcpServer(host, port);
+    }
+
+    private static UncheckedIOException bindFailure(String host, int port, RuntimeException e) {
+        String message = "cannot listen on " + host + ":" + port;
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof BindException be) {
+                return new UncheckedIOException(message + ": " + be.getMessage(), be);
+            }
+        }
+        Throwable root = e.getCause() != null ? e.getCause() : e;
+        BindException be = new BindException(message + ": " + root.getMessage());
+        be.initCause(root);
+        return new UncheckedIOException(be.getMessage(), be);
+    }
+
+    /**
+     * The port this server is bound to (the chosen one when listening on port 0).
+     *
+     * @return the bound port
+     */
+    public int port() {
+        return server.port();
+    }
+
+    /**
+     * Takes the next accepted connection, parking the calling fiber until one arrives.
+     *
+     * @return the connection and its peer address
+     * @throws ChannelClosedException if the server is closed, before or while waiting
+     * @throws java.util.concurrent.CancellationException if the fiber is cancelled; no connection
+     *                                was taken
+     * @throws IllegalStateException  if called on a Reactor non-blocking thread
+     */
+    public ConnectionInfo takeNext() {
+        ConnectionInfo ci = backlog.read();
+        resumeAcceptingIfPaused();
+        return ci;
+    }
+
+    /**
+     * Takes the next accepted connection, waiting at most {@code timeout}.
+     *
+     * @param timeout how long to wait at most, not negative
+     * @return the connection, or empty on timeout
+     * @throws ChannelClosedException if the server is closed
+     * @throws java.util.concurrent.CancellationException if the fiber is cancelled
+     * @throws IllegalStateException  if called on a Reactor non-blocking thread
+     */
+    public Optional<ConnectionInfo> takeNext(Duration timeout) {
+        Optional<ConnectionInfo> ci = backlog.read(timeout);
+        resumeAcceptingIfPaused();
+        return ci;
+    }
+
+    /**
+     * Stops listening and releases the port; a fiber blocked in {@link #takeNext()} wakes with
+     * {@link ChannelClosedException}. Connections accepted but not yet taken are closed;
+     * connections already taken stay open (their fibers own them). Idempotent. Waits for the port
+     * to be released, except on a non-blocking thread, where the release completes in the
+     * background.
+     */
+    @Override
+    public void close() {
+        if (backlog.isClosed()) {
+            return;
+        }
+        backlog.close();
+        for (Optional<ConnectionInfo> ci = backlog.tryRead(); ci.isPresent(); ci = backlog.tryRead()) {
+            ci.get().socket().close();
+        }
+        if (Schedulers.isInNonBlockingThread()) {
+            server.dispose();
+        } else {
+            server.disposeNow();
+        }
+    }
+
+    /**
+     * How many accepted connections wait for {@link #takeNext()} now (a snapshot).
+     *
+     * @return the backlog size
+     */
+    public int pendingConnections() {
+        return backlog.size();
+    }
+
+    /**
+     * Whether {@link #close()} was called.
+     *
+     * @return true once closed
+     */
+    public boolean isClosed() {
+        return backlog.isClosed();
+    }
+
+    @Override
+    public String toString() {
+        return "TcpServer[" + host + ":" + (isClosed() ? "closed]" : port() + "]");
+    }
+
+    // ---- on the event loop ----
+
+    private NettyConnection accepted(Connection connection) {
+        NettyConnection bridge = new NettyConnection(connection);
+        TcpSocket socket = new TcpSocket(bridge);
+        boolean queued;
+        try {
+            queued = backlog.tryWrite(new ConnectionInfo(socket, bridge.peerAddress()));
+        } catch (ChannelClosedException closed) {
+            queued = false;
+        }
+        if (!queued) {
+            socket.close();
+        } else if (backlog.size() >= BACKLOG) {
+            updateAccepting();
+        }
+        return bridge;
+    }
+
+    private void resumeAcceptingIfPaused() {
+        if (paused) {
+            updateAccepting();
+        }
+    }
+
+    /**
+     * Turns accepting on or off to match the backlog. Runs on the listening channel's event loop,
+     * so decisions are serialized there.
+     */
+    private void updateAccepting() {
+        io.netty.channel.Channel listening = server.channel();
+        listening.eventLoop().execute(() -> {
+            boolean accept = backlog.size() < BACKLOG && !backlog.isClosed();
+            paused = !accept;
+            ChannelConfig config = listening.config();
+            if (config.isAutoRead() != accept) {
+                config.setAutoRead(accept);
+            }
+        });
+    }
+
+}
