@@ -222,9 +222,17 @@ public abstract class AbstractChannel<T> implements Channel<T> {
      * @param deadline from {@link Blocking#deadline} or {@link Blocking#NO_DEADLINE}
      * @return the value, or null on timeout
      */
-    @SuppressWarnings("unchecked")
     final @Nullable T take(long deadline) {
-        int spins = Blocking.SPINS;
+        return take(deadline, Blocking.SPINS);
+    }
+
+    /**
+     * The blocking reader loop with a chosen spin budget: 0 for waits that are long by nature
+     * (network input), where spinning would only take CPU from the other threads.
+     */
+    @SuppressWarnings("unchecked")
+    final @Nullable T take(long deadline, int spinBudget) {
+        int spins = spinBudget;
         for (;;) {
             T v = poll();
             if (v != null) {

@@ -36,8 +36,10 @@ import reactor.netty.Connection;
  * auto-read off when demand runs out, and TCP flow control pushes back on the peer.
  *
  * <p>Sending: {@code send} copies the bytes into a buffer from the channel's allocator and
- * {@code writeAndFlush}es it; Netty releases that buffer once written or failed. The caller parks
- * until the write future completes, so a peer that does not read slows the sender down.
+ * {@code writeAndFlush}es it; Netty releases that buffer once written or failed. While the
+ * connection's outbound buffer is below Netty's high-water mark the caller returns at once (a
+ * failure then surfaces from the next send); above it, the caller parks until its write reached
+ * the network, so a peer that does not read slows the sender down.
  *
  * <p>Closing: {@link #close()} disposes the connection and closes the internal channel, which
  * wakes a fiber blocked in {@code recv}. End of stream from the peer closes the internal channel
@@ -48,6 +50,13 @@ public final class NettyConnection implements CoreSubscriber<ByteBuf> {
     private static final java.util.concurrent.atomic.AtomicInteger OPEN = new java.util.concurrent.atomic.AtomicInteger();
     private static final VarHandle SUBSCRIPTION;
     private static final byte[] EMPTY = new byte[0];
+    // The cause readers see after a local close: shared and without a stack trace, since closing
+    // is routine (every connection does it) and the exception thrown from recv names the peer.
+    private static final SocketException CLOSED_HERE = new SocketException("socket closed");
+
+    static {
+        CLOSED_HERE.setStackTrace(new StackTraceElement[0]);
+    }
 
     static {
         try {
@@ -65,6 +74,13 @@ public final class NettyConnection implements CoreSubscriber<ByteBuf> {
     private final ReentrantLock readLock = new ReentrantLock();
     private volatile @Nullable Subscription subscription;
     private volatile boolean closedLocally;
+    // The failure of a send that returned before its bytes reached the network.
+    private volatile @Nullable Throwable writeFailure;
+    private final io.netty.channel.ChannelFutureListener recordWriteFailure = f -> {
+        if (!f.isSuccess()) {
+            writeFailure = f.cause();
+        }
+    };
     // Guarded by readLock: the chunk being consumed.
     private byte[] current = EMPTY;
     private int position;
@@ -177,7 +193,7 @@ public final class NettyConnection implements CoreSubscriber<ByteBuf> {
             if (position == current.length) {
                 byte[] next;
                 try {
-                    next = inbound.take(deadline);
+                    next = inbound.take(deadline, 0); // network waits are long: park at once
                 } catch (ChannelClosedException end) {
                     Throwable cause = end.getCause();
                     if (cause == null) {
@@ -213,7 +229,7 @@ public final class NettyConnection implements CoreSubscriber<ByteBuf> {
     // ---- outbound ----
 
     /**
-     * Blocking send: returns once the bytes were written to the connection.
+     * Blocking send: returns once the connection took the bytes (see the class comment).
      *
      * @param data bytes
      * @param off  offset
@@ -224,6 +240,10 @@ public final class NettyConnection implements CoreSubscriber<ByteBuf> {
         Blocking.enter("TcpSocket.send");
         if (closedLocally) {
             throw new UncheckedIOException(new SocketException("send to " + peer + " failed: socket closed"));
+        }
+        Throwable earlier = writeFailure;
+        if (earlier != null) {
+            throw sendFailure(earlier);
         }
         if (len == 0) {
             return;
@@ -243,7 +263,15 @@ public final class NettyConnection implements CoreSubscriber<ByteBuf> {
             throw new UncheckedIOException("send to " + peer + " failed: connection closed",
                     new SocketException(String.valueOf(e.getMessage())));
         }
+        if (!written.isDone() && ch.isWritable()) {
+            // Handed to the connection's outbound buffer, which is below its high-water mark:
+            // return now, as a socket write returns once the kernel buffer took the bytes. A
+            // failure of this write surfaces from the next send.
+            written.addListener(recordWriteFailure);
+            return;
+        }
         if (!written.isDone()) {
+            // The peer is not keeping up: wait until this write reached the network.
             Thread waiter = Thread.currentThread();
             written.addListener(f -> LockSupport.unpark(waiter));
             while (!written.isDone()) {
@@ -254,10 +282,13 @@ public final class NettyConnection implements CoreSubscriber<ByteBuf> {
             }
         }
         if (!written.isSuccess()) {
-            Throwable cause = written.cause();
-            throw new UncheckedIOException("send to " + peer + " failed: " + (cause == null ? "closed" : cause.getMessage()),
-                    cause instanceof IOException io ? io : new IOException(cause));
+            throw sendFailure(written.cause());
         }
+    }
+
+    private UncheckedIOException sendFailure(@Nullable Throwable cause) {
+        return new UncheckedIOException("send to " + peer + " failed: " + (cause == null ? "closed" : cause.getMessage()),
+                cause instanceof IOException io ? io : new IOException(cause));
     }
 
     /** Closes the connection; wakes a fiber blocked in recv. Idempotent; never blocks. */
@@ -266,7 +297,7 @@ public final class NettyConnection implements CoreSubscriber<ByteBuf> {
             return;
         }
         closedLocally = true;
-        inbound.close(new SocketException("socket closed"));
+        inbound.close(CLOSED_HERE);
         Subscription s = subscription;
         if (s != null) {
             s.cancel();

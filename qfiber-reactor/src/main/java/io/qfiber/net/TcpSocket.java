@@ -143,10 +143,15 @@ public final class TcpSocket implements AutoCloseable {
     }
 
     /**
-     * Sends all of {@code data}, returning once it was written to the connection.
+     * Sends all of {@code data}, returning once it was written to the connection: at once while the
+     * connection's outbound buffer has room (as a socket write returns once the kernel took the
+     * bytes), otherwise once the bytes reached the network. The caller may reuse {@code data} as
+     * soon as this returns.
      *
      * @param data the bytes
-     * @throws UncheckedIOException if the connection failed or the socket is closed
+     * @throws UncheckedIOException if the connection failed (also the failure of an earlier send
+     *                              that returned before its bytes reached the network) or the
+     *                              socket is closed
      * @throws java.util.concurrent.CancellationException if the fiber is cancelled while waiting;
      *                              part of the data may have been sent
      * @throws IllegalStateException if called on a Reactor non-blocking thread

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Load benchmark of the web server example, in interleaved rounds against two baselines:
+#   qfiber   - io.qfiber.examples.webserver.WebServer (fibers, channels, threaded receivers)
+#   raw      - RawNettyServer: the same bytes from a plain Reactor Netty handler (our stack's ceiling)
+#   jdk      - JdkVirtualThreadServer: ServerSocket + one virtual thread per connection
+# Prints requests/s per round, the medians, the ratios, and each server's RSS after the run.
+# Usage: qfiber-examples/bench/load.sh [rounds] [seconds] [connections]
+set -euo pipefail
+ROUNDS=${1:-3}
+SECONDS_PER_RUN=${2:-10}
+CONNECTIONS=${3:-50}
+cd "$(dirname "$0")/../.."
+
+if ! command -v wrk >/dev/null 2>&1; then
+  echo "installing wrk" >&2
+  apt-get update -qq && apt-get install -y -qq wrk >/dev/null
+fi
+
+JAVA=""
+for home in "${JAVA_HOME:-}" /usr/lib/jvm/*; do
+  [ -n "$home" ] && [ -x "$home/bin/java" ] || continue
+  v=$("$home/bin/java" -version 2>&1 | head -1 | sed -E 's/[^"]*"([0-9]+).*/\1/')
+  if [ "${v:-0}" -ge 21 ] 2>/dev/null; then JAVA="$home/bin/java"; break; fi
+done
+[ -n "$JAVA" ] || { echo "no JDK 21+ found" >&2; exit 1; }
+
+mvn -q -DskipTests package dependency:build-classpath -Dmdep.outputFile=target/classpath.txt -pl qfiber-reactor,qfiber-examples
+CP="qfiber-examples/target/classes:$(cat qfiber-examples/target/classpath.txt)"
+
+declare -A PORT=([qfiber]=3128 [raw]=3129 [jdk]=3130)
+declare -A MAIN=([qfiber]=io.qfiber.examples.webserver.WebServer [raw]=io.qfiber.examples.webserver.RawNettyServer [jdk]=io.qfiber.examples.webserver.JdkVirtualThreadServer)
+declare -A PID
+cleanup() { for s in "${!PID[@]}"; do kill "${PID[$s]}" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+for s in qfiber raw jdk; do
+  "$JAVA" --enable-native-access=ALL-UNNAMED -Xmx1g ${SERVER_JAVA_OPTS:-} -cp "$CP" "${MAIN[$s]}" --port "${PORT[$s]}" >"qfiber-examples/target/load-$s.log" 2>&1 &
+  PID[$s]=$!
+done
+for s in qfiber raw jdk; do
+  for i in $(seq 1 100); do
+    curl -s -o /dev/null "http://127.0.0.1:${PORT[$s]}/" && break
+    sleep 0.2
+  done
+  wrk -t1 -c"$CONNECTIONS" -d3s "http://127.0.0.1:${PORT[$s]}/" >/dev/null   # warm-up
+done
+
+declare -A RESULTS
+for r in $(seq 1 "$ROUNDS"); do
+  for s in qfiber raw jdk; do
+    rps=$(wrk -t1 -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" "http://127.0.0.1:${PORT[$s]}/" | awk '/Requests\/sec/ {print $2}')
+    RESULTS[$s]="${RESULTS[$s]:-} $rps"
+    printf 'round %d  %-7s %10.0f req/s\n' "$r" "$s" "$rps"
+  done
+done
+
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+echo
+echo "wrk -t1 -c$CONNECTIONS -d${SECONDS_PER_RUN}s, $ROUNDS interleaved rounds, $(nproc) CPUs, $("$JAVA" -version 2>&1 | head -1)"
+for s in qfiber raw jdk; do
+  m=$(echo "${RESULTS[$s]}" | median)
+  rss=$(awk '/VmRSS/ {print $2/1024 " MiB"}' "/proc/${PID[$s]}/status")
+  printf '  %-7s median %10.0f req/s   RSS %s\n' "$s" "$m" "$rss"
+  eval "MED_$s=$m"
+done
+awk -v q="$MED_qfiber" -v r="$MED_raw" -v j="$MED_jdk" 'BEGIN {printf "  ratio qfiber/raw %.2f   qfiber/jdk %.2f\n", q/r, q/j}'
