@@ -45,12 +45,22 @@ for s in qfiber raw jdk; do
   wrk -t1 -c"$CONNECTIONS" -d3s "http://127.0.0.1:${PORT[$s]}/" >/dev/null   # warm-up
 done
 
-declare -A RESULTS
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }   # utime + stime, in clock ticks
+TICK_US=$((1000000 / $(getconf CLK_TCK)))
+
+declare -A RESULTS CPU
 for r in $(seq 1 "$ROUNDS"); do
   for s in qfiber raw jdk; do
-    rps=$(wrk -t1 -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" "http://127.0.0.1:${PORT[$s]}/" | awk '/Requests\/sec/ {print $2}')
+    t0=$(cpu_ticks "${PID[$s]}")
+    out=$(wrk -t1 -c"$CONNECTIONS" -d"${SECONDS_PER_RUN}s" "http://127.0.0.1:${PORT[$s]}/")
+    t1=$(cpu_ticks "${PID[$s]}")
+    rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+    requests=$(echo "$out" | awk '/requests in/ {print $1}')
+    errors=$(echo "$out" | awk '/Non-2xx|Socket errors/ {print}' | tr '\n' ' ')
+    us=$(awk -v t=$((t1 - t0)) -v u="$TICK_US" -v n="$requests" 'BEGIN {printf "%.1f", t * u / n}')
     RESULTS[$s]="${RESULTS[$s]:-} $rps"
-    printf 'round %d  %-7s %10.0f req/s\n' "$r" "$s" "$rps"
+    CPU[$s]="${CPU[$s]:-} $us"
+    printf 'round %d  %-7s %10.0f req/s  %6s us CPU per request  %s\n' "$r" "$s" "$rps" "$us" "$errors"
   done
 done
 
@@ -59,8 +69,10 @@ echo
 echo "wrk -t1 -c$CONNECTIONS -d${SECONDS_PER_RUN}s, $ROUNDS interleaved rounds, $(nproc) CPUs, $("$JAVA" -version 2>&1 | head -1)"
 for s in qfiber raw jdk; do
   m=$(echo "${RESULTS[$s]}" | median)
+  c=$(echo "${CPU[$s]}" | median)
   rss=$(awk '/VmRSS/ {print $2/1024 " MiB"}' "/proc/${PID[$s]}/status")
-  printf '  %-7s median %10.0f req/s   RSS %s\n' "$s" "$m" "$rss"
-  eval "MED_$s=$m"
+  printf '  %-7s median %10.0f req/s  %6s us CPU per request   RSS %s\n' "$s" "$m" "$c" "$rss"
+  eval "MED_$s=$m; CPU_$s=$c"
 done
-awk -v q="$MED_qfiber" -v r="$MED_raw" -v j="$MED_jdk" 'BEGIN {printf "  ratio qfiber/raw %.2f   qfiber/jdk %.2f\n", q/r, q/j}'
+awk -v q="$MED_qfiber" -v r="$MED_raw" -v j="$MED_jdk" 'BEGIN {printf "  throughput ratio  qfiber/raw %.2f   qfiber/jdk %.2f\n", q/r, q/j}'
+awk -v q="$CPU_qfiber" -v r="$CPU_raw" -v j="$CPU_jdk" 'BEGIN {printf "  CPU per request   qfiber/raw %.2f   qfiber/jdk %.2f (lower is better)\n", q/r, q/j}'

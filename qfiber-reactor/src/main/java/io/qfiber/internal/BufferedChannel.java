@@ -26,7 +26,7 @@ import org.jspecify.annotations.Nullable;
 final class BufferedChannel<T> extends AbstractChannel<T> {
     private static final long CLOSED = 1L << 62;
 
-    private final SegmentQueue<T> queue = new SegmentQueue<>();
+    private final SegmentQueue<T> queue;
     private final long limit;
     private final Overflow overflow;
     /** Writers blocked on a full buffer. */
@@ -40,7 +40,13 @@ final class BufferedChannel<T> extends AbstractChannel<T> {
     private long cachedDeq;
 
     BufferedChannel(String name, int capacity, Overflow overflow, @Nullable Consumer<? super T> onDrop) {
+        this(name, capacity, overflow, onDrop, SegmentQueue.SEGMENT_SIZE);
+    }
+
+    /** With a chosen segment size: small for short-lived channels that hold few values. */
+    BufferedChannel(String name, int capacity, Overflow overflow, @Nullable Consumer<? super T> onDrop, int segmentSize) {
         super(name, capacity, onDrop);
+        this.queue = new SegmentQueue<>(segmentSize);
         this.limit = capacity == UNBOUNDED ? Long.MAX_VALUE : capacity;
         this.overflow = overflow;
     }

@@ -69,7 +69,7 @@ public final class NettyConnection implements CoreSubscriber<ByteBuf> {
     private final Connection connection;
     private final InetSocketAddress peer;
     private final InetSocketAddress local;
-    private final BufferedChannel<byte[]> inbound = new BufferedChannel<>("tcp inbound", CHUNKS, Overflow.BLOCK, null);
+    private final BufferedChannel<byte[]> inbound = new BufferedChannel<>("tcp inbound", CHUNKS, Overflow.BLOCK, null, 16);
     private final Sinks.Empty<Void> closed = Sinks.empty();
     private final ReentrantLock readLock = new ReentrantLock();
     private volatile @Nullable Subscription subscription;

@@ -7,7 +7,7 @@ import org.jspecify.annotations.Nullable;
 /**
  * An unbounded lock-free multi-producer multi-consumer FIFO of non-null values, made of linked
  * array segments (the fetch-and-add array queue of Correia and Ramalhete). Memory grows one
- * segment of {@value #SEGMENT_SIZE} slots at a time, the first one on the first offer, so a queue
+ * segment of {@value #SEGMENT_SIZE} slots (or the size given) at a time, the first one on the first offer, so a queue
  * that never held a value costs two null fields; consumed segments become garbage as the head
  * moves on.
  *
@@ -45,10 +45,18 @@ final class SegmentQueue<T> {
     private volatile @Nullable Segment head;
     private volatile @Nullable Segment tail;
 
-    SegmentQueue() {}
+    private final int segmentSize;
+
+    SegmentQueue() {
+        this(SEGMENT_SIZE);
+    }
+
+    SegmentQueue(int segmentSize) {
+        this.segmentSize = segmentSize;
+    }
 
     private void installFirstSegment() {
-        Segment s = new Segment();
+        Segment s = new Segment(segmentSize);
         if (TAIL.compareAndSet(this, null, s)) {
             head = s;
         } else {
@@ -71,7 +79,7 @@ final class SegmentQueue<T> {
                 continue;
             }
             int i = (int) Segment.ENQ.getAndAdd(t, 1);
-            if (i < SEGMENT_SIZE) {
+            if (i < segmentSize) {
                 // CAS, not a plain store: a dequeuer may have marked the slot TAKEN first.
                 if (Segment.SLOTS.compareAndSet(t.slots, i, null, value)) {
                     return;
@@ -83,7 +91,7 @@ final class SegmentQueue<T> {
             }
             Segment next = t.next;
             if (next == null) {
-                Segment fresh = new Segment();
+                Segment fresh = new Segment(segmentSize);
                 fresh.slots[0] = value;
                 fresh.enqIndex = 1;
                 // The CAS publishes the new segment together with its first value.
@@ -113,7 +121,7 @@ final class SegmentQueue<T> {
                 return null;
             }
             int i = (int) Segment.DEQ.getAndAdd(h, 1);
-            if (i >= SEGMENT_SIZE) {
+            if (i >= segmentSize) {
                 Segment next = h.next;
                 if (next == null) {
                     return null;
@@ -142,7 +150,7 @@ final class SegmentQueue<T> {
      */
     boolean isEmpty() {
         Segment h = head;
-        return h == null || h.deqIndex >= Math.min(h.enqIndex, SEGMENT_SIZE) && h.next == null;
+        return h == null || h.deqIndex >= Math.min(h.enqIndex, segmentSize) && h.next == null;
     }
 
     /**
@@ -166,8 +174,12 @@ final class SegmentQueue<T> {
             }
         }
 
-        final Object[] slots = new Object[SEGMENT_SIZE];
+        final Object[] slots;
         volatile @Nullable Segment next;
+
+        Segment(int size) {
+            slots = new Object[size];
+        }
     }
 
     /** Writers' index. */

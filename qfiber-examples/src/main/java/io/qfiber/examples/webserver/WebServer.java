@@ -129,13 +129,16 @@ public final class WebServer {
 
     void handler(TcpSocket sock) {
         try (sock) {
-            byte[] buf = new byte[MAX_REQUEST];
+            byte[] buf = new byte[1024]; // grows up to MAX_REQUEST: most requests are small
             int filled = 0;
             long deadline = System.nanoTime() + requestTimeout.toNanos();
             while (true) {
                 if (filled == buf.length) {
-                    sock.send(TOO_LARGE);
-                    return;
+                    if (buf.length == MAX_REQUEST) {
+                        sock.send(TOO_LARGE);
+                        return;
+                    }
+                    buf = java.util.Arrays.copyOf(buf, Math.min(MAX_REQUEST, buf.length * 4));
                 }
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
