@@ -9,19 +9,34 @@ import org.jspecify.annotations.Nullable;
  * A channel of capacity 0: a write returns only once a reader has taken the value.
  *
  * <p>A writer first tries to hand its value straight to a waiting reader
- * ({@link WaiterList#handOffToFirst}). When none waits, it enqueues an {@link Offer} into a
- * lock-free queue, wakes a reader if one has started waiting meanwhile, and waits on its offer.
- * Readers take offers by CAS from WAITING to TAKEN; a writer that gives up (cancelled, timed out,
- * closed) CASes its offer from WAITING to CANCELLED. Exactly one CAS wins, so a value is either
- * taken once or not at all, and a writer that lost the race to a reader returns normally: its
- * value was delivered.
+ * ({@link WaiterList#handOffToFirst}). When none waits, it publishes an {@link Offer}, wakes a
+ * reader if one has started waiting meanwhile, and waits on its offer. The offer goes into a
+ * single slot when the slot is free and no other offer is queued (one CAS for the writer, one for
+ * the reader that takes it out), otherwise into a lock-free queue, where readers take offers by
+ * CAS from WAITING to TAKEN and a writer that gives up (cancelled, timed out, closed) CASes it
+ * from WAITING to CANCELLED. Either way exactly one CAS wins, so a value is either taken once or
+ * not at all, and a writer that lost the race to a reader returns normally: its value was
+ * delivered.
  *
  * <p>Close: the closed flag is set first, then every queued offer is cancelled and its writer
  * woken. A writer re-checks the flag after enqueueing its offer, so an offer enqueued during
  * close is cancelled by one side or the other.
  */
 final class RendezvousChannel<T> extends AbstractChannel<T> {
+    private static final VarHandle SLOT;
+
+    static {
+        try {
+            SLOT = MethodHandles.lookup().findVarHandle(RendezvousChannel.class, "slot", Offer.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     private final SegmentQueue<Offer> offers = new SegmentQueue<>();
+    // A writer waiting alone. Whoever CASes it out (a reader, its writer giving up, close) owns
+    // it and sets its final state with a plain volatile write.
+    private volatile @Nullable Offer slot;
     private volatile boolean closed;
 
     RendezvousChannel(String name, java.util.function.@Nullable Consumer<? super T> onDrop) {
@@ -30,6 +45,15 @@ final class RendezvousChannel<T> extends AbstractChannel<T> {
 
     @Override
     @Nullable T poll() {
+        Offer s = slot;
+        if (s != null && SLOT.compareAndSet(this, s, null)) {
+            // Removing it from the slot made it ours alone: no CAS needed on its state.
+            s.state = Offer.TAKEN;
+            @SuppressWarnings("unchecked")
+            T v = (T) s.value;
+            s.wakeWriter();
+            return v;
+        }
         for (;;) {
             Offer o = offers.poll();
             if (o == null) {
@@ -46,7 +70,7 @@ final class RendezvousChannel<T> extends AbstractChannel<T> {
 
     @Override
     boolean hasReadable() {
-        return !offers.isEmpty();
+        return slot != null || !offers.isEmpty();
     }
 
     @Override
@@ -76,24 +100,31 @@ final class RendezvousChannel<T> extends AbstractChannel<T> {
             return true;
         }
         Offer o = new Offer(value);
-        offers.offer(o);
+        // The common case, one writer at a time: wait in the slot (one CAS each side). Behind
+        // queued offers, queue up too, so a writer in the queue is not overtaken for long.
+        boolean inSlot = offers.isEmpty() && SLOT.compareAndSet(this, null, o);
+        if (!inSlot) {
+            offers.offer(o);
+        }
         if (!readers.isEmpty()) {
             readers.wakeOne();
         }
-        if (closed && o.cancel()) {
+        if (closed && withdraw(o, inSlot)) {
             throw closedException("write");
         }
         int spins = Blocking.SPINS;
         while (o.state == Offer.WAITING) {
-            if (Thread.currentThread().isInterrupted()) {
-                if (o.cancel()) {
-                    throw Blocking.cancelled();
-                }
-                break;
-            }
-            if (Blocking.expired(deadline)) {
-                if (o.cancel()) {
+            boolean cancelled = Thread.currentThread().isInterrupted();
+            if (cancelled || Blocking.expired(deadline)) {
+                if (withdraw(o, inSlot)) {
+                    if (cancelled) {
+                        throw Blocking.cancelled();
+                    }
                     return false;
+                }
+                // A reader (or close) removed the offer first and is setting its state now.
+                while (o.state == Offer.WAITING) {
+                    Thread.onSpinWait();
                 }
                 break;
             }
@@ -115,9 +146,26 @@ final class RendezvousChannel<T> extends AbstractChannel<T> {
         throw closedException("write");
     }
 
+    /** Takes a writer's own offer back; false if a reader or close got to it first. */
+    private boolean withdraw(Offer o, boolean inSlot) {
+        if (inSlot) {
+            if (SLOT.compareAndSet(this, o, null)) {
+                o.state = Offer.CANCELLED;
+                return true;
+            }
+            return false;
+        }
+        return o.cancel();
+    }
+
     @Override
     void closeBuffer() {
         closed = true;
+        Offer s = slot;
+        if (s != null && SLOT.compareAndSet(this, s, null)) {
+            s.state = Offer.CANCELLED;
+            LockSupport.unpark(s.writer);
+        }
         for (Offer o = offers.poll(); o != null; o = offers.poll()) {
             if (o.cancel()) {
                 LockSupport.unpark(o.writer);
