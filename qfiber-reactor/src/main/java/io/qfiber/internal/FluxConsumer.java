@@ -55,6 +55,9 @@ final class FluxConsumer<T> extends Waiter {
 
     @SuppressWarnings("unchecked")
     Flux<T> flux() {
+        // A channel already closed and drained terminates the sink now; the sink replays that to
+        // its subscriber right after onSubscribe, without demand.
+        drain();
         return sink.asFlux()
                 .doOnRequest(this::request)
                 .doOnCancel(this::cancel)
@@ -126,6 +129,10 @@ final class FluxConsumer<T> extends Waiter {
                 continue;
             }
             if (emitted == requested) {
+                // No demand: only a terminal signal may go out (it needs none).
+                if (channel.isClosed() && channel.isDrained()) {
+                    terminate();
+                }
                 return;
             }
             T v = channel.poll();
@@ -138,13 +145,7 @@ final class FluxConsumer<T> extends Waiter {
                     // a rendezvous writer handed us its value before the close: deliver it first
                     continue;
                 }
-                done = true;
-                Throwable cause = channel.closeCause();
-                if (cause == null) {
-                    sink.tryEmitComplete();
-                } else {
-                    sink.tryEmitError(cause);
-                }
+                terminate();
                 return;
             }
             if (!registered) {
@@ -163,6 +164,21 @@ final class FluxConsumer<T> extends Waiter {
                 continue;
             }
             return;
+        }
+    }
+
+    /** Completes or errors the sink once the channel is closed and drained. */
+    private void terminate() {
+        if (handOff != null) {
+            return; // delivered first, with demand
+        }
+        done = true;
+        channel.readers.remove(this);
+        Throwable cause = channel.closeCause();
+        if (cause == null) {
+            sink.tryEmitComplete();
+        } else {
+            sink.tryEmitError(cause);
         }
     }
 
