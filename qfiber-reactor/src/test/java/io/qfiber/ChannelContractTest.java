@@ -156,7 +156,7 @@ class ChannelContractTest {
                 thrown.set(t);
             }
         });
-        awaitParked(writer);
+        TestSupport.awaitBlocked(writer);
         ch.close();
         writer.join();
         assertThat(thrown.get()).isInstanceOf(ChannelClosedException.class);
@@ -185,7 +185,7 @@ class ChannelContractTest {
                 interruptKept.set(Thread.currentThread().isInterrupted());
             }
         });
-        awaitParked(reader);
+        TestSupport.awaitBlocked(reader);
         reader.cancel();
         reader.join();
         assertThat(thrown.get()).isInstanceOf(CancellationException.class);
@@ -211,7 +211,7 @@ class ChannelContractTest {
                 thrown.set(t);
             }
         });
-        awaitParked(writer);
+        TestSupport.awaitBlocked(writer);
         writer.cancel();
         writer.join();
         assertThat(thrown.get()).isInstanceOf(CancellationException.class);
@@ -251,7 +251,7 @@ class ChannelContractTest {
             ch.write("hello");
             writeReturned.set(true);
         });
-        awaitParked(writer);
+        TestSupport.awaitBlocked(writer);
         assertThat(writeReturned).as("write waits for a reader").isFalse();
         assertThat(ch.read()).isEqualTo("hello");
         writer.join();
@@ -262,7 +262,7 @@ class ChannelContractTest {
     void rendezvousTryWriteSucceedsWhenAReaderWaits() {
         Channel<String> ch = Channel.create(0);
         Fiber<String> reader = Fiber.start("reader", () -> ch.read());
-        awaitParked(reader);
+        TestSupport.awaitBlocked(reader);
         TestSupport.awaitCondition("tryWrite to the waiting reader", Duration.ofSeconds(10), () -> ch.tryWrite("direct"));
         assertThat(reader.join()).isEqualTo("direct");
     }
@@ -526,14 +526,5 @@ class ChannelContractTest {
         ch.close();
         assertThatThrownBy(pump::join).hasCauseInstanceOf(ChannelClosedException.class);
         assertThat(cancelled.getCount()).isZero();
-    }
-
-    // ---- helpers ----
-
-    static void awaitParked(Fiber<?> fiber) {
-        TestSupport.awaitCondition(fiber.name() + " to block", Duration.ofSeconds(10), () -> {
-            Thread t = fiber.thread();
-            return t == null || t.getState() == Thread.State.WAITING || t.getState() == Thread.State.TIMED_WAITING;
-        });
     }
 }

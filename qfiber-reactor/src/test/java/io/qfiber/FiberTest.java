@@ -71,7 +71,7 @@ class FiberTest {
                 .doOnCancel(subscriptionCancelled::countDown)));
         Fiber<Void> sleeping = Fiber.start("sleeping", () -> Fiber.sleep(Duration.ofDays(1)));
         await(subscribed);
-        ChannelContractTest.awaitParked(sleeping);
+        TestSupport.awaitBlocked(sleeping);
         awaiting.cancel();
         sleeping.cancel();
         assertThatThrownBy(awaiting::join).isInstanceOf(CancellationException.class);
@@ -239,7 +239,7 @@ class FiberTest {
         Fiber<Integer> f = Fiber.start("f", () -> 1);
         f.join();
         Throwable[] errors = Mono.fromCallable(() -> new Throwable[] {
-                catching(f::join), catching(() -> Fiber.sleep(Duration.ZERO)), catching(() -> Fiber.await(Mono.just(1)))
+                TestSupport.catching(f::join), TestSupport.catching(() -> Fiber.sleep(Duration.ZERO)), TestSupport.catching(() -> Fiber.await(Mono.just(1)))
         }).subscribeOn(Schedulers.parallel()).block(Duration.ofSeconds(10));
         assertThat(errors).allSatisfy(e -> assertThat(e).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("non-blocking"));
@@ -299,15 +299,6 @@ class FiberTest {
         }
         assertThat(sum).isEqualTo(expected);
         assertThat(ch.size()).isZero();
-    }
-
-    private static Throwable catching(Runnable r) {
-        try {
-            r.run();
-            return null;
-        } catch (Throwable t) {
-            return t;
-        }
     }
 
     private static void await(CountDownLatch latch) {

@@ -7,18 +7,19 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
+import org.jspecify.annotations.Nullable;
 
-/** Shared test helpers: stress scaling, condition waits with deadlines, leak checks. */
-final class TestSupport {
+/** Shared test helpers: stress scaling, condition waits with deadlines, fiber threads, leak checks. */
+public final class TestSupport {
     private TestSupport() {}
 
     /** The stress factor from {@code -Dqfiber.stress=N} (default 1). */
-    static int stress() {
+    public static int stress() {
         return Integer.getInteger("qfiber.stress", 1);
     }
 
     /** Scales a size by the stress factor. */
-    static int scaled(int base) {
+    public static int scaled(int base) {
         return base * stress();
     }
 
@@ -26,7 +27,7 @@ final class TestSupport {
      * Waits until {@code condition} holds, polling with short parks, failing after {@code timeout}.
      * For conditions that have no event to wait on (a thread reaching a parked state).
      */
-    static void awaitCondition(String what, Duration timeout, BooleanSupplier condition) {
+    public static void awaitCondition(String what, Duration timeout, BooleanSupplier condition) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() - deadline > 0) {
@@ -36,16 +37,36 @@ final class TestSupport {
         }
     }
 
-    /** Waits until {@code t} is parked (WAITING or TIMED_WAITING), so it is blocked in a call. */
-    static void awaitBlocked(Thread t) {
-        awaitCondition(t.getName() + " blocked", Duration.ofSeconds(10), () -> {
-            Thread.State s = t.getState();
-            return s == Thread.State.WAITING || s == Thread.State.TIMED_WAITING;
+    /** {@link #awaitCondition(String, Duration, BooleanSupplier)} with a 30 s limit. */
+    public static void awaitCondition(String what, BooleanSupplier condition) {
+        awaitCondition(what, Duration.ofSeconds(30), condition);
+    }
+
+    /** The fiber's thread while it runs, null once it ended. */
+    public static @Nullable Thread threadOf(Fiber<?> fiber) {
+        return fiber.thread();
+    }
+
+    /** Waits until the fiber is parked (WAITING or TIMED_WAITING) or has ended. */
+    public static void awaitBlocked(Fiber<?> fiber) {
+        awaitCondition(fiber.name() + " to block", Duration.ofSeconds(10), () -> {
+            Thread t = fiber.thread();
+            return t == null || t.getState() == Thread.State.WAITING || t.getState() == Thread.State.TIMED_WAITING;
         });
     }
 
+    /** Runs {@code r} and returns what it threw, or null. */
+    public static @Nullable Throwable catching(Runnable r) {
+        try {
+            r.run();
+            return null;
+        } catch (Throwable t) {
+            return t;
+        }
+    }
+
     /** Asserts that no threaded fiber's thread is still alive (waiting a little for them to end). */
-    static void assertNoFiberThreadsLeft() {
+    public static void assertNoFiberThreadsLeft() {
         awaitCondition("threaded fiber threads to end", Duration.ofSeconds(10), () -> liveFiberThreads().isEmpty());
         assertThat(liveFiberThreads()).isEmpty();
     }

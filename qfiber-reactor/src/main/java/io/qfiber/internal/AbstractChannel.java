@@ -32,15 +32,9 @@ import reactor.util.Loggers;
 public abstract class AbstractChannel<T> implements Channel<T> {
     private static final Logger LOG = Loggers.getLogger(Channel.class);
     private static final Object PLAIN_CLOSE = new Object();
-    private static final VarHandle CLOSE_CAUSE;
+    private static final VarHandle CLOSE_CAUSE =
+            FieldHandles.find(MethodHandles.lookup(), AbstractChannel.class, "closeCause", Object.class);
 
-    static {
-        try {
-            CLOSE_CAUSE = MethodHandles.lookup().findVarHandle(AbstractChannel.class, "closeCause", Object.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
 
     private final String name;
     private final int capacity;

@@ -51,15 +51,8 @@ final class BufferedChannel<T> extends AbstractChannel<T> {
         this.overflow = overflow;
     }
 
-    private static final VarHandle CACHED_DEQ;
-
-    static {
-        try {
-            CACHED_DEQ = MethodHandles.lookup().findVarHandle(BufferedChannel.class, "cachedDeq", long.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
+    private static final VarHandle CACHED_DEQ =
+            FieldHandles.find(MethodHandles.lookup(), BufferedChannel.class, "cachedDeq", long.class);
 
     private static long count(long s) {
         return s & ~CLOSED;

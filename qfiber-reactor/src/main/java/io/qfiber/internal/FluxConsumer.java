@@ -26,13 +26,9 @@ final class FluxConsumer<T> extends Waiter {
     private static final VarHandle REQUESTED;
 
     static {
-        try {
-            MethodHandles.Lookup l = MethodHandles.lookup();
-            WIP = l.findVarHandle(FluxConsumer.class, "wip", int.class);
-            REQUESTED = l.findVarHandle(FluxConsumer.class, "requested", long.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
+        MethodHandles.Lookup l = MethodHandles.lookup();
+        WIP = FieldHandles.find(l, FluxConsumer.class, "wip", int.class);
+        REQUESTED = FieldHandles.find(l, FluxConsumer.class, "requested", long.class);
     }
 
     private final AbstractChannel<T> channel;

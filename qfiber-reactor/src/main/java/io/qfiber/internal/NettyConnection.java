@@ -48,7 +48,8 @@ import reactor.netty.Connection;
 public final class NettyConnection implements CoreSubscriber<ByteBuf> {
     static final int CHUNKS = 4;
     private static final java.util.concurrent.atomic.AtomicInteger OPEN = new java.util.concurrent.atomic.AtomicInteger();
-    private static final VarHandle SUBSCRIPTION;
+    private static final VarHandle SUBSCRIPTION =
+            FieldHandles.find(MethodHandles.lookup(), NettyConnection.class, "subscription", Subscription.class);
     private static final byte[] EMPTY = new byte[0];
     // The cause readers see after a local close: shared and without a stack trace, since closing
     // is routine (every connection does it) and the exception thrown from recv names the peer.
@@ -58,13 +59,6 @@ public final class NettyConnection implements CoreSubscriber<ByteBuf> {
         CLOSED_HERE.setStackTrace(new StackTraceElement[0]);
     }
 
-    static {
-        try {
-            SUBSCRIPTION = MethodHandles.lookup().findVarHandle(NettyConnection.class, "subscription", Subscription.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
 
     private final Connection connection;
     private final InetSocketAddress peer;

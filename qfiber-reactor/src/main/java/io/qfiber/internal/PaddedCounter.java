@@ -13,15 +13,9 @@ final class PaddedCounter extends PaddedCounterValue {
     @SuppressWarnings("unused")
     private long q0, q1, q2, q3, q4, q5, q6, q7;
 
-    private static final VarHandle VALUE;
+    private static final VarHandle VALUE =
+            FieldHandles.find(MethodHandles.lookup(), PaddedCounterValue.class, "value", long.class);
 
-    static {
-        try {
-            VALUE = MethodHandles.lookup().findVarHandle(PaddedCounterValue.class, "value", long.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
 
     long get() {
         return value;

@@ -23,15 +23,9 @@ import org.jspecify.annotations.Nullable;
  * close is cancelled by one side or the other.
  */
 final class RendezvousChannel<T> extends AbstractChannel<T> {
-    private static final VarHandle SLOT;
+    private static final VarHandle SLOT =
+            FieldHandles.find(MethodHandles.lookup(), RendezvousChannel.class, "slot", Offer.class);
 
-    static {
-        try {
-            SLOT = MethodHandles.lookup().findVarHandle(RendezvousChannel.class, "slot", Offer.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
 
     private final SegmentQueue<Offer> offers = new SegmentQueue<>();
     // A writer waiting alone. Whoever CASes it out (a reader, its writer giving up, close) owns
@@ -178,15 +172,7 @@ final class RendezvousChannel<T> extends AbstractChannel<T> {
         static final int WAITING = 0;
         static final int TAKEN = 1;
         static final int CANCELLED = 2;
-        static final VarHandle STATE;
-
-        static {
-            try {
-                STATE = MethodHandles.lookup().findVarHandle(Offer.class, "state", int.class);
-            } catch (ReflectiveOperationException e) {
-                throw new ExceptionInInitializerError(e);
-            }
-        }
+        static final VarHandle STATE = FieldHandles.find(MethodHandles.lookup(), Offer.class, "state", int.class);
 
         final Object value;
         final Thread writer = Thread.currentThread();

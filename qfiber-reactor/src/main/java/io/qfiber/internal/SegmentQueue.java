@@ -31,13 +31,9 @@ final class SegmentQueue<T> {
     private static final VarHandle TAIL;
 
     static {
-        try {
-            MethodHandles.Lookup l = MethodHandles.lookup();
-            HEAD = l.findVarHandle(SegmentQueue.class, "head", Segment.class);
-            TAIL = l.findVarHandle(SegmentQueue.class, "tail", Segment.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
+        MethodHandles.Lookup l = MethodHandles.lookup();
+        HEAD = FieldHandles.find(l, SegmentQueue.class, "head", Segment.class);
+        TAIL = FieldHandles.find(l, SegmentQueue.class, "tail", Segment.class);
     }
 
     // Both null until the first offer. The first segment is published to writers (tail) first,
@@ -164,14 +160,10 @@ final class SegmentQueue<T> {
         static final VarHandle SLOTS = MethodHandles.arrayElementVarHandle(Object[].class);
 
         static {
-            try {
-                MethodHandles.Lookup l = MethodHandles.lookup();
-                ENQ = l.findVarHandle(SegmentEnqIndex.class, "enqIndex", int.class);
-                DEQ = l.findVarHandle(SegmentDeqIndex.class, "deqIndex", int.class);
-                NEXT = l.findVarHandle(Segment.class, "next", Segment.class);
-            } catch (ReflectiveOperationException e) {
-                throw new ExceptionInInitializerError(e);
-            }
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            ENQ = FieldHandles.find(l, SegmentEnqIndex.class, "enqIndex", int.class);
+            DEQ = FieldHandles.find(l, SegmentDeqIndex.class, "deqIndex", int.class);
+            NEXT = FieldHandles.find(l, Segment.class, "next", Segment.class);
         }
 
         final Object[] slots;

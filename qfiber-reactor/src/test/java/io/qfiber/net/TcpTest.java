@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.qfiber.Channel;
 import io.qfiber.ChannelClosedException;
 import io.qfiber.Fiber;
-import io.qfiber.FiberAccess;
+import io.qfiber.TestSupport;
 import io.qfiber.internal.NettyConnection;
 import java.io.ByteArrayOutputStream;
 import java.io.File;
@@ -39,7 +39,7 @@ class TcpTest {
 
     @AfterAll
     static void nothingLeaked() {
-        awaitCondition("all connections closed", () -> NettyConnection.openConnections() == 0);
+        TestSupport.awaitCondition("all connections closed", () -> NettyConnection.openConnections() == 0);
         assertThat(NettyLeakRecorder.leaksAfterGc()).as("Netty leak reports").isEmpty();
     }
 
@@ -116,17 +116,17 @@ class TcpTest {
             Socket raw = new Socket("127.0.0.1", server.port());
             TcpSocket accepted = server.takeNext().socket();
             Fiber<Integer> reader = Fiber.start("reader", () -> accepted.recv(new byte[10]));
-            awaitBlocked(reader);
+            TestSupport.awaitBlocked(reader);
             raw.setSoLinger(true, 0);
             raw.close(); // RST
-            Throwable error = catching(reader::join);
+            Throwable error = TestSupport.catching(reader::join);
             // a reset is reported as an error (or, where the OS folds it into a close, as end of stream)
             if (error == null) {
                 assertThat(reader.join()).isEqualTo(-1);
             } else {
                 assertThat(error).hasCauseInstanceOf(UncheckedIOException.class);
             }
-            awaitCondition("the reset socket to close", () -> !accepted.isOpen());
+            TestSupport.awaitCondition("the reset socket to close", () -> !accepted.isOpen());
             assertThatThrownBy(() -> {
                 for (int i = 0; i < 100; i++) {
                     accepted.send(new byte[1024]);
@@ -164,13 +164,13 @@ class TcpTest {
         TcpSocket accepted = server.takeNext().socket();
         Fiber<Integer> reader = Fiber.start("reader", () -> accepted.recv(new byte[10]));
         Fiber<Object> taker = Fiber.start("taker", () -> server.takeNext());
-        awaitBlocked(reader);
-        awaitBlocked(taker);
+        TestSupport.awaitBlocked(reader);
+        TestSupport.awaitBlocked(taker);
         accepted.close();
         server.close();
-        assertThat(catching(reader::join)).hasCauseInstanceOf(UncheckedIOException.class)
+        assertThat(TestSupport.catching(reader::join)).hasCauseInstanceOf(UncheckedIOException.class)
                 .hasRootCauseInstanceOf(SocketException.class);
-        assertThat(catching(taker::join)).hasCauseInstanceOf(ChannelClosedException.class);
+        assertThat(TestSupport.catching(taker::join)).hasCauseInstanceOf(ChannelClosedException.class);
         assertThatThrownBy(server::takeNext).isInstanceOf(ChannelClosedException.class);
         assertThatThrownBy(() -> accepted.send(new byte[1])).isInstanceOf(UncheckedIOException.class);
         client.close();
@@ -182,7 +182,7 @@ class TcpTest {
              TcpSocket client = TcpSocket.connect("127.0.0.1", server.port(), Duration.ofSeconds(5));
              TcpSocket accepted = server.takeNext().socket()) {
             Fiber<Integer> reader = Fiber.start("reader", () -> accepted.recv(new byte[10]));
-            awaitBlocked(reader);
+            TestSupport.awaitBlocked(reader);
             reader.cancel();
             assertThatThrownBy(reader::join).isInstanceOf(CancellationException.class);
             client.send(new byte[] {7});
@@ -220,11 +220,11 @@ class TcpTest {
         try (TcpServer server = TcpServer.listen("127.0.0.1", 0);
              TcpSocket client = TcpSocket.connect("127.0.0.1", server.port(), Duration.ofSeconds(5))) {
             Throwable[] errors = Mono.fromCallable(() -> new Throwable[] {
-                    catching(() -> client.recv(new byte[1])),
-                    catching(() -> client.send(new byte[1])),
-                    catching(server::takeNext),
-                    catching(() -> TcpServer.listen("127.0.0.1", 0)),
-                    catching(() -> TcpSocket.connect("127.0.0.1", server.port(), Duration.ofSeconds(1)))
+                    TestSupport.catching(() -> client.recv(new byte[1])),
+                    TestSupport.catching(() -> client.send(new byte[1])),
+                    TestSupport.catching(server::takeNext),
+                    TestSupport.catching(() -> TcpServer.listen("127.0.0.1", 0)),
+                    TestSupport.catching(() -> TcpSocket.connect("127.0.0.1", server.port(), Duration.ofSeconds(1)))
             }).subscribeOn(Schedulers.parallel()).block(Duration.ofSeconds(10));
             assertThat(errors).allSatisfy(e -> assertThat(e).isInstanceOf(IllegalStateException.class)
                     .hasMessageContaining("non-blocking"));
@@ -278,7 +278,7 @@ class TcpTest {
             for (int stable = 0; stable < 5; ) {
                 long now = sent.get();
                 LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
-                Thread t = FiberAccess.thread(sender);
+                Thread t = TestSupport.threadOf(sender);
                 boolean blocked = t != null && t.getState() == Thread.State.WAITING;
                 stable = blocked && now == sent.get() && now == stalledAt ? stable + 1 : 0;
                 stalledAt = now;
@@ -303,7 +303,7 @@ class TcpTest {
                 clients[i] = new Socket();
                 clients[i].connect(new java.net.InetSocketAddress("127.0.0.1", server.port()), 5000);
             }
-            awaitCondition("the backlog to fill", () -> server.pendingConnections() >= TcpServer.BACKLOG);
+            TestSupport.awaitCondition("the backlog to fill", () -> server.pendingConnections() >= TcpServer.BACKLOG);
             assertThat(server.pendingConnections()).as("accepting paused near the backlog size")
                     .isLessThanOrEqualTo(TcpServer.BACKLOG + 64);
             int taken = 0;
@@ -334,13 +334,13 @@ class TcpTest {
             });
             // warm up once so lazily opened descriptors (epoll, pipes) exist before counting
             TcpSocket.connect("127.0.0.1", server.port(), Duration.ofSeconds(5)).close();
-            awaitCondition("warm-up closed", () -> NettyConnection.openConnections() == 0);
+            TestSupport.awaitCondition("warm-up closed", () -> NettyConnection.openConnections() == 0);
             long before = openDescriptors();
             for (int i = 0; i < cycles; i++) {
                 TcpSocket.connect("127.0.0.1", server.port(), Duration.ofSeconds(5)).close();
             }
-            awaitCondition("all connections closed", () -> NettyConnection.openConnections() == 0);
-            awaitCondition("descriptors back to " + before, () -> openDescriptors() <= before);
+            TestSupport.awaitCondition("all connections closed", () -> NettyConnection.openConnections() == 0);
+            TestSupport.awaitCondition("descriptors back to " + before, () -> openDescriptors() <= before);
             acceptor.cancel();
         }
     }
@@ -356,33 +356,5 @@ class TcpTest {
         CRC32 crc = new CRC32();
         crc.update(bytes);
         return crc.getValue();
-    }
-
-    static void awaitBlocked(Fiber<?> fiber) {
-        AtomicReference<Thread> t = new AtomicReference<>();
-        awaitCondition(fiber.name() + " to block", () -> {
-            Thread thread = FiberAccess.thread(fiber);
-            t.set(thread);
-            return thread == null || thread.getState() == Thread.State.WAITING || thread.getState() == Thread.State.TIMED_WAITING;
-        });
-    }
-
-    static void awaitCondition(String what, BooleanSupplier condition) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() - deadline > 0) {
-                throw new AssertionError("timed out waiting for: " + what);
-            }
-            LockSupport.parkNanos(1_000_000);
-        }
-    }
-
-    static Throwable catching(Runnable r) {
-        try {
-            r.run();
-            return null;
-        } catch (Throwable t) {
-            return t;
-        }
     }
 }
