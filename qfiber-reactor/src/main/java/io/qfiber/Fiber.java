@@ -501,9 +501,13 @@ public final class Fiber<T> {
                     channel.close(error instanceof CompletionException && error.getCause() != null ? error.getCause() : error);
                 }
             });
-            return channel.asFlux().doOnCancel(() -> {
-                channel.close();
-                fiber.cancel();
+            // After the cancel has reached the channel's subscriber (doFinally runs after it
+            // propagated upstream), so closing the channel cannot signal completion to it.
+            return channel.asFlux().doFinally(signal -> {
+                if (signal == reactor.core.publisher.SignalType.CANCEL) {
+                    channel.close();
+                    fiber.cancel();
+                }
             });
         });
     }

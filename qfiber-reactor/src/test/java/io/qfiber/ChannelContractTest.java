@@ -458,6 +458,23 @@ class ChannelContractTest {
     }
 
     @Test
+    void asFluxTerminatesWithoutDemandWhenTheChannelClosesLater() {
+        Channel<Integer> ch = Channel.create();
+        IllegalStateException cause = new IllegalStateException("closed later");
+        StepVerifier.create(ch.asFlux(), 0)
+                .expectSubscription()
+                .then(() -> ch.close(cause))
+                .expectErrorSatisfies(e -> assertThat(e).isSameAs(cause))
+                .verify(Duration.ofSeconds(10));
+        Channel<Integer> plain = Channel.create(0);
+        StepVerifier.create(plain.asFlux(), 0)
+                .expectSubscription()
+                .then(plain::close)
+                .expectComplete()
+                .verify(Duration.ofSeconds(10));
+    }
+
+    @Test
     void competingSubscribersShareTheValues() {
         Channel<Integer> ch = Channel.create();
         int n = 10_000;

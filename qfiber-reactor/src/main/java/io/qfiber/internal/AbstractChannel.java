@@ -34,6 +34,8 @@ public abstract class AbstractChannel<T> implements Channel<T> {
     private static final Object PLAIN_CLOSE = new Object();
     private static final VarHandle CLOSE_CAUSE =
             FieldHandles.find(MethodHandles.lookup(), AbstractChannel.class, "closeCause", Object.class);
+    private static final VarHandle CLOSE_WATCHERS =
+            FieldHandles.find(MethodHandles.lookup(), AbstractChannel.class, "closeWatchers", WaiterList.class);
 
 
     private final String name;
@@ -44,6 +46,11 @@ public abstract class AbstractChannel<T> implements Channel<T> {
     // null while open; PLAIN_CLOSE or the Throwable once closed. Set once, by CAS, before the kind
     // marks itself closed, so whoever sees the channel closed sees the cause.
     private volatile @Nullable Object closeCause;
+    /**
+     * Parties to wake on close whatever their demand: Flux subscribers, so that a closed channel
+     * terminates their Flux even when they request nothing. Created on first use.
+     */
+    private volatile @Nullable WaiterList closeWatchers;
 
     AbstractChannel(String name, int capacity, @Nullable Consumer<? super T> onDrop) {
         this.name = name;
@@ -151,6 +158,10 @@ public abstract class AbstractChannel<T> implements Channel<T> {
         if (CLOSE_CAUSE.compareAndSet(this, null, cause)) {
             closeBuffer();
             readers.wakeAll();
+            WaiterList watchers = closeWatchers;
+            if (watchers != null) {
+                watchers.wakeAll();
+            }
         }
     }
 
@@ -200,6 +211,28 @@ public abstract class AbstractChannel<T> implements Channel<T> {
             onDrop.accept(value);
         } catch (Throwable t) {
             LOG.error("onDrop of channel '" + name + "' failed for " + value, t);
+        }
+    }
+
+    /**
+     * Registers a waiter to wake once on close. The caller re-checks {@link #isClosed()} after
+     * this returns: a close that ran before the registration does not wake it.
+     */
+    final void watchClose(Waiter w) {
+        WaiterList watchers = closeWatchers;
+        if (watchers == null) {
+            WaiterList fresh = new WaiterList();
+            watchers = CLOSE_WATCHERS.compareAndSet(this, null, fresh) ? fresh : closeWatchers;
+        }
+        assert watchers != null;
+        watchers.add(w);
+    }
+
+    /** Unregisters a close watcher (no effect if close already woke it). */
+    final void unwatchClose(Waiter w) {
+        WaiterList watchers = closeWatchers;
+        if (watchers != null) {
+            watchers.remove(w);
         }
     }
 

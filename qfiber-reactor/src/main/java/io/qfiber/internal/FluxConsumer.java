@@ -45,14 +45,23 @@ final class FluxConsumer<T> extends Waiter {
     private long emitted;
     private boolean done;
 
+    private final Waiter closeWatcher = new Waiter() {
+        @Override
+        protected void wake() {
+            drain();
+        }
+    };
+
     FluxConsumer(AbstractChannel<T> channel) {
         this.channel = channel;
     }
 
     @SuppressWarnings("unchecked")
     Flux<T> flux() {
-        // A channel already closed and drained terminates the sink now; the sink replays that to
-        // its subscriber right after onSubscribe, without demand.
+        // Woken by close whatever the demand, so a closed channel terminates the Flux even for a
+        // subscriber that requests nothing. A channel closed and drained already terminates the
+        // sink now; the sink replays that to its subscriber right after onSubscribe.
+        channel.watchClose(closeWatcher);
         drain();
         return sink.asFlux()
                 .doOnRequest(this::request)
@@ -107,6 +116,7 @@ final class FluxConsumer<T> extends Waiter {
         for (;;) {
             if (cancelled) {
                 done = true;
+                channel.unwatchClose(closeWatcher);
                 Object handed = handOff;
                 if (handed != null) {
                     handOff = null;
@@ -170,6 +180,7 @@ final class FluxConsumer<T> extends Waiter {
         }
         done = true;
         channel.readers.remove(this);
+        channel.unwatchClose(closeWatcher);
         Throwable cause = channel.closeCause();
         if (cause == null) {
             sink.tryEmitComplete();

@@ -345,6 +345,103 @@ class TcpTest {
         }
     }
 
+    @Test
+    void closeRacesWithSendersAndReadersWithoutHangsOrLeaks() {
+        int rounds = 200 * Integer.getInteger("qfiber.stress", 1);
+        try (TcpServer server = TcpServer.listen("127.0.0.1", 0)) {
+            for (int r = 0; r < rounds; r++) {
+                TcpSocket client = TcpSocket.connect("127.0.0.1", server.port(), Duration.ofSeconds(5));
+                TcpSocket accepted = server.takeNext().socket();
+                Fiber<Void> sender = Fiber.start("sender", () -> {
+                    byte[] chunk = new byte[4096];
+                    try {
+                        for (;;) {
+                            client.send(chunk);
+                        }
+                    } catch (UncheckedIOException closed) {
+                        // expected once either side closes
+                    }
+                });
+                Fiber<Long> reader = Fiber.start("reader", () -> {
+                    long total = 0;
+                    byte[] buf = new byte[8192];
+                    try {
+                        for (int n; (n = accepted.recv(buf)) > 0; ) {
+                            total += n;
+                        }
+                    } catch (UncheckedIOException closed) {
+                        // closed here while reading
+                    }
+                    return total;
+                });
+                if (r % 2 == 0) {
+                    accepted.close();
+                } else {
+                    client.close();
+                }
+                assertThat(reader.join(Duration.ofSeconds(10))).as("reader ends, round %d", r).isTrue();
+                assertThat(sender.join(Duration.ofSeconds(10))).as("sender ends, round %d", r).isTrue();
+                client.close();
+                accepted.close();
+            }
+        }
+        TestSupport.awaitCondition("all connections closed", () -> NettyConnection.openConnections() == 0);
+    }
+
+    @Test
+    void serverCloseUnderConnectLoadLeavesNothingOpen() {
+        TcpServer server = TcpServer.listen("127.0.0.1", 0);
+        int port = server.port();
+        Fiber<Integer> connector = Fiber.start("connector", () -> {
+            int connected = 0;
+            for (int i = 0; i < 2000; i++) {
+                try (TcpSocket s = TcpSocket.connect("127.0.0.1", port, Duration.ofSeconds(5))) {
+                    connected++;
+                } catch (UncheckedIOException refusedAfterClose) {
+                    break;
+                }
+            }
+            return connected;
+        });
+        TestSupport.awaitCondition("some connections waiting", () -> server.pendingConnections() > 10);
+        server.close(); // closes the accepted-but-untaken ones too
+        assertThat(connector.join()).isPositive();
+        TestSupport.awaitCondition("all connections closed", () -> NettyConnection.openConnections() == 0);
+    }
+
+    @Test
+    void concurrentSendersEachWriteTheirChunksWhole() {
+        try (TcpServer server = TcpServer.listen("127.0.0.1", 0);
+             TcpSocket client = TcpSocket.connect("127.0.0.1", server.port(), Duration.ofSeconds(5));
+             TcpSocket accepted = server.takeNext().socket()) {
+            int senders = 4;
+            int perSender = 500;
+            int chunk = 100;
+            java.util.List<Fiber<Void>> fibers = new java.util.ArrayList<>();
+            for (int f = 0; f < senders; f++) {
+                byte mark = (byte) ('a' + f);
+                fibers.add(Fiber.start("sender-" + f, () -> {
+                    byte[] bytes = new byte[chunk];
+                    java.util.Arrays.fill(bytes, mark);
+                    for (int i = 0; i < perSender; i++) {
+                        client.send(bytes);
+                    }
+                }));
+            }
+            byte[] all = new byte[senders * perSender * chunk];
+            int got = 0;
+            while (got < all.length) {
+                got += accepted.recv(all, got, all.length - got);
+            }
+            fibers.forEach(Fiber::join);
+            for (int i = 0; i < all.length; i += chunk) {
+                for (int j = 1; j < chunk; j++) {
+                    assertThat(all[i + j]).as("chunk at %d is whole", i).isEqualTo(all[i]);
+                }
+            }
+        }
+    }
+
     // ---- helpers ----
 
     static long openDescriptors() {
