@@ -8,7 +8,7 @@ import org.reactivestreams.tck.TestEnvironment;
 /** The Reactive Streams TCK over {@code Channel.asFlux()}: a buffered channel filled, then closed. */
 public class ChannelFluxTckTest extends PublisherVerification<Long> {
     public ChannelFluxTckTest() {
-        super(new TestEnvironment(2_000));
+        super(new TestEnvironment(2_000, 200));
     }
 
     @Override

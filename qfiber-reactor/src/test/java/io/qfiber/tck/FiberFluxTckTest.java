@@ -11,7 +11,7 @@ import org.reactivestreams.tck.TestEnvironment;
  */
 public class FiberFluxTckTest extends PublisherVerification<Long> {
     public FiberFluxTckTest() {
-        super(new TestEnvironment(2_000));
+        super(new TestEnvironment(2_000, 200));
     }
 
     @Override

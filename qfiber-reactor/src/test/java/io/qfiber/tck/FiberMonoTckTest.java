@@ -8,7 +8,7 @@ import org.reactivestreams.tck.TestEnvironment;
 /** The Reactive Streams TCK over {@code Fiber.mono}: at most one element. */
 public class FiberMonoTckTest extends PublisherVerification<Long> {
     public FiberMonoTckTest() {
-        super(new TestEnvironment(2_000));
+        super(new TestEnvironment(2_000, 200));
     }
 
     @Override
