@@ -2,9 +2,13 @@ package io.qfiber.internal;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import org.jspecify.annotations.Nullable;
+import org.reactivestreams.Subscription;
+import reactor.core.CoreSubscriber;
 import reactor.core.publisher.Flux;
+import reactor.core.publisher.Operators;
 import reactor.core.publisher.Sinks;
-import reactor.util.concurrent.Queues;
+import reactor.util.context.Context;
 
 /**
  * One subscriber of {@code Channel.asFlux()}: a consumer of the channel that moves values into a
@@ -18,8 +22,8 @@ import reactor.util.concurrent.Queues;
  * requester's thread. Nothing here blocks, so it is safe on event loops.
  *
  * <p>Loss: a value is taken from the channel only with demand outstanding, so the subscriber
- * receives it unless it cancels in between; such a value (one the sink had queued, or one the
- * sink refused) goes to the channel's drop consumer.
+ * receives it unless it cancels in between; such a value (one the sink refused) goes to the
+ * channel's drop consumer.
  */
 final class FluxConsumer<T> extends Waiter {
     private static final VarHandle WIP;
@@ -33,8 +37,9 @@ final class FluxConsumer<T> extends Waiter {
 
     private final AbstractChannel<T> channel;
     // Emission is serialized by the drain loop, so the sink needs no emission guard of its own.
-    private final Sinks.Many<T> sink =
-            Sinks.unsafe().many().unicast().onBackpressureBuffer(Queues.<T>unbounded(Queues.XS_BUFFER_SIZE).get());
+    // Emits straight to the subscriber, without a queue: the drain loop emits only against demand
+    // the sink has already seen (requests reach the sink before this consumer counts them).
+    private final Sinks.Many<T> sink = Sinks.unsafe().many().unicast().onBackpressureError();
 
     private volatile int wip;
     private volatile long requested;
@@ -56,17 +61,71 @@ final class FluxConsumer<T> extends Waiter {
         this.channel = channel;
     }
 
-    @SuppressWarnings("unchecked")
     Flux<T> flux() {
         // Woken by close whatever the demand, so a closed channel terminates the Flux even for a
-        // subscriber that requests nothing. A channel closed and drained already terminates the
-        // sink now; the sink replays that to its subscriber right after onSubscribe.
+        // subscriber that requests nothing.
         channel.watchClose(closeWatcher);
-        drain();
-        return sink.asFlux()
-                .doOnRequest(this::request)
-                .doOnCancel(this::cancel)
-                .doOnDiscard(Object.class, v -> channel.dropped((T) v));
+        Flux<T> source = sink.asFlux();
+        return Flux.from(subscriber -> source.subscribe(new Edge(Operators.toCoreSubscriber(subscriber))));
+    }
+
+    /**
+     * Sits between the sink and the subscriber: forwards a request to the sink first and then
+     * counts it here, and drains once the subscriber has its subscription (so a channel already
+     * closed and drained terminates the Flux without demand).
+     */
+    private final class Edge implements CoreSubscriber<T>, Subscription {
+        private final CoreSubscriber<? super T> actual;
+        private volatile @Nullable Subscription upstream;
+
+        Edge(CoreSubscriber<? super T> actual) {
+            this.actual = actual;
+        }
+
+        @Override
+        public Context currentContext() {
+            return actual.currentContext();
+        }
+
+        @Override
+        public void onSubscribe(Subscription s) {
+            upstream = s;
+            actual.onSubscribe(this);
+            drain();
+        }
+
+        @Override
+        public void onNext(T t) {
+            actual.onNext(t);
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            actual.onError(t);
+        }
+
+        @Override
+        public void onComplete() {
+            actual.onComplete();
+        }
+
+        @Override
+        public void request(long n) {
+            Subscription s = upstream;
+            if (s != null) {
+                s.request(n);
+            }
+            FluxConsumer.this.request(n);
+        }
+
+        @Override
+        public void cancel() {
+            Subscription s = upstream;
+            if (s != null) {
+                s.cancel();
+            }
+            FluxConsumer.this.cancel();
+        }
     }
 
     private void request(long n) {
