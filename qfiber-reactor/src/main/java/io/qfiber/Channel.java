@@ -225,8 +225,9 @@ public interface Channel<T> extends Iterable<T> {
      * channel for other consumers; cancelling loses nothing that was not received (a value caught
      * in flight by a cancel goes to {@code onDrop}). The Flux completes once the channel is closed
      * and drained, or errors with the cause given to {@link #close(Throwable)}. Signals are
-     * delivered on the thread that requested or on the thread that wrote the value. The Flux is
-     * backed by a Reactor {@code Sinks.Many} per subscriber.
+     * delivered on the thread that requested or on the thread that wrote the value. A subscriber
+     * with no demand still gets the completion or error once the channel is closed and drained.
+     * The Flux is backed by a Reactor {@code Sinks.Many} per subscriber.
      *
      * @return a cold Flux; every subscription is a new consumer
      */
