@@ -225,14 +225,21 @@ public final class Fiber<T> {
 
     private void run(Callable<T> body) {
         CURRENT.set(this);
+        T value = null;
+        Throwable failure = null;
         try {
-            T value = body.call();
-            result.complete(value);
-        } catch (Throwable failure) {
-            fail(failure);
+            value = body.call();
+        } catch (Throwable t) {
+            failure = t;
         } finally {
-            thread = null;
             CURRENT.remove();
+            // Before completing, so that whoever sees the fiber ended sees its thread let go.
+            thread = null;
+        }
+        if (failure == null) {
+            result.complete(value);
+        } else {
+            fail(failure);
         }
     }
 

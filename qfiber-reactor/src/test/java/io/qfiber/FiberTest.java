@@ -146,6 +146,17 @@ class FiberTest {
     }
 
     @Test
+    void aThreadedFiberAwaitingWorkOnItsOwnSchedulerDoesNotDeadlock() {
+        Fiber<String> threaded = Fiber.builder().name("loop").threaded().start(() -> {
+            Fiber<?> self = Fiber.current();
+            // the Mono runs on this fiber's own thread, which is free while the fiber awaits it
+            return Fiber.await(Mono.fromCallable(() -> "ran on " + Thread.currentThread().getName())
+                    .subscribeOn(self.scheduler()));
+        });
+        assertThat(threaded.join()).isEqualTo("ran on loop");
+    }
+
+    @Test
     void plainFiberSchedulerRunsTasksOnVirtualThreads() {
         Fiber<Void> f = Fiber.start("plain", () -> { });
         Boolean virtual = Mono.fromCallable(() -> Thread.currentThread().isVirtual())
