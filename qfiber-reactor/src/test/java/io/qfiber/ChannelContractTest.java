@@ -517,6 +517,15 @@ class ChannelContractTest {
     }
 
     @Test
+    void fromCancelsTheSourceWhenAConsumerClosesTheChannel() {
+        CountDownLatch cancelled = new CountDownLatch(1);
+        Channel<Long> ch = Channel.from(Flux.interval(Duration.ofMillis(1)).doOnCancel(cancelled::countDown));
+        assertThat(ch.read()).isZero();
+        ch.close();
+        TestSupport.awaitCondition("the source to be cancelled", () -> cancelled.getCount() == 0);
+    }
+
+    @Test
     void writeAllPumpsInOrderAndRethrowsTheSourceError() {
         Channel<Integer> ch = Channel.create(4);
         CompletableFuture<List<Integer>> got = ch.asFlux().collectList().toFuture();
