@@ -182,17 +182,29 @@ public final class TcpSocket implements AutoCloseable {
         bridge.close();
     }
 
-    /** @return the address of the peer */
+    /**
+     * The address of the peer.
+     *
+     * @return the remote address
+     */
     public InetSocketAddress peerAddress() {
         return bridge.peerAddress();
     }
 
-    /** @return the local address of this connection */
+    /**
+     * The local address of this connection.
+     *
+     * @return the local address
+     */
     public InetSocketAddress localAddress() {
         return bridge.localAddress();
     }
 
-    /** @return true until closed by either side */
+    /**
+     * Whether the connection is open: true until closed here or by the peer (a snapshot).
+     *
+     * @return true while open
+     */
     public boolean isOpen() {
         return bridge.isOpen();
     }
