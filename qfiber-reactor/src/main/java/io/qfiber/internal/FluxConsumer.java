@@ -62,9 +62,6 @@ final class FluxConsumer<T> extends Waiter {
     }
 
     Flux<T> flux() {
-        // Woken by close whatever the demand, so a closed channel terminates the Flux even for a
-        // subscriber that requests nothing.
-        channel.watchClose(closeWatcher);
         Flux<T> source = sink.asFlux();
         return Flux.from(subscriber -> source.subscribe(new Edge(Operators.toCoreSubscriber(subscriber))));
     }
@@ -91,6 +88,10 @@ final class FluxConsumer<T> extends Waiter {
         public void onSubscribe(Subscription s) {
             upstream = s;
             actual.onSubscribe(this);
+            // Woken by close whatever the demand, so a closed channel terminates the Flux even for
+            // a subscriber that requests nothing. Registered only now that the sink has its
+            // subscriber: the sink cannot hold a terminal signal for one that comes later.
+            channel.watchClose(closeWatcher);
             drain();
         }
 

@@ -83,14 +83,35 @@ public final class NettyConnection implements CoreSubscriber<ByteBuf> {
      * Bridges a connection and starts receiving.
      *
      * @param connection the Reactor Netty connection
+     * @throws UncheckedIOException if the connection was closed before it could be bridged
      */
     public NettyConnection(Connection connection) {
         this.connection = connection;
-        this.peer = (InetSocketAddress) connection.channel().remoteAddress();
-        this.local = (InetSocketAddress) connection.channel().localAddress();
+        io.netty.channel.Channel ch = connection.channel();
+        InetSocketAddress remote = (InetSocketAddress) ch.remoteAddress();
+        InetSocketAddress here = (InetSocketAddress) ch.localAddress();
+        if (remote == null || here == null) {
+            throw closedBeforeUse(connection, null);
+        }
+        this.peer = remote;
+        this.local = here;
+        try {
+            // A channel closed and already deregistered refuses listeners: it is gone.
+            ch.closeFuture().addListener(f -> OPEN.decrementAndGet());
+        } catch (IllegalStateException deregistered) {
+            throw closedBeforeUse(connection, deregistered);
+        }
         OPEN.incrementAndGet();
-        connection.channel().closeFuture().addListener(f -> OPEN.decrementAndGet());
         connection.inbound().receive().subscribe(this);
+    }
+
+    private static UncheckedIOException closedBeforeUse(Connection connection, @Nullable Throwable cause) {
+        connection.dispose();
+        SocketException closed = new SocketException("connection closed before it could be used");
+        if (cause != null) {
+            closed.initCause(cause);
+        }
+        return new UncheckedIOException(closed.getMessage(), closed);
     }
 
     /**

@@ -11,6 +11,7 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 import reactor.core.scheduler.Schedulers;
 import reactor.netty.Connection;
 import reactor.netty.DisposableServer;
@@ -219,8 +220,13 @@ public final class TcpServer implements AutoCloseable {
 
     // ---- on the event loop ----
 
-    private NettyConnection accepted(Connection connection) {
-        NettyConnection bridge = new NettyConnection(connection);
+    private @Nullable NettyConnection accepted(Connection connection) {
+        NettyConnection bridge;
+        try {
+            bridge = new NettyConnection(connection);
+        } catch (UncheckedIOException alreadyGone) {
+            return null; // the peer closed before the connection was handed over: nothing to take
+        }
         TcpSocket socket = new TcpSocket(bridge);
         boolean queued;
         try {

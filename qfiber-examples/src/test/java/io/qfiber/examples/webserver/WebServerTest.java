@@ -48,6 +48,12 @@ class WebServerTest {
     void startsOneThreadedReceiverPerCore() throws Exception {
         byte[] response = request(REQUEST);
         assertThat(response).isEqualTo(WebServer.RESPONSE);
+        // the receivers print as they start, on their own threads: wait for both lines
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!log.toString(StandardCharsets.UTF_8).contains("1: receiver started (thread=receiver-1)")
+                && System.nanoTime() < deadline) {
+            java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+        }
         String printed = log.toString(StandardCharsets.UTF_8);
         assertThat(printed).contains("Starting listener on " + server.port(),
                 "0: receiver started (thread=receiver-0)", "1: receiver started (thread=receiver-1)");
