@@ -233,6 +233,15 @@ class FiberTest {
     }
 
     @Test
+    void fluxBodyNeverRunsAheadOfDemandUnderRaces() {
+        // The pace check above raced: a Flux consumer still listed as a waiting reader after its
+        // demand was used took one more value from a rendezvous writer (and dropped it on cancel).
+        for (int i = 0; i < TestSupport.scaled(1_000); i++) {
+            fluxBodyWritesAtTheSubscribersPace();
+        }
+    }
+
+    @Test
     void fluxCompletesWhenTheBodyReturnsAndErrorsWhenItThrows() {
         StepVerifier.create(Fiber.<String>flux(ch -> {
             ch.write("a");

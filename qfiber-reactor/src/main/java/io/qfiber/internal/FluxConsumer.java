@@ -190,16 +190,33 @@ final class FluxConsumer<T> extends Waiter {
             }
             Object handed = handOff;
             if (handed != null) {
+                // A writer took us as a waiting reader: we were registered with demand, and took
+                // nothing else since (see below), so this value has its demand.
                 handOff = null;
                 emit((T) handed);
                 continue;
             }
             if (emitted == requested) {
-                // No demand: only a terminal signal may go out (it needs none).
+                // No demand: only a terminal signal may go out (it needs none). Never registered
+                // here: registration happens only with demand, and ends with the one value it
+                // brings.
                 if (channel.isClosed() && channel.isDrained()) {
                     terminate();
                 }
                 return;
+            }
+            if (registered) {
+                // Waiting as a reader. A value registration brings comes by hand-off with a
+                // wake-up. Something readable meanwhile (the re-check of the event-count protocol)
+                // is taken only after leaving the list: taking it while still listed would let a
+                // writer hand over a second value for the same demand.
+                if (!channel.hasReadable() && !channel.isClosed()) {
+                    return;
+                }
+                if (!channel.readers.remove(this)) {
+                    return; // a writer unlinked us: its wake-up runs this loop again, with its value
+                }
+                registered = false;
             }
             T v = channel.poll();
             if (v != null) {
@@ -207,29 +224,17 @@ final class FluxConsumer<T> extends Waiter {
                 continue;
             }
             if (channel.isClosed() && channel.isDrained()) {
-                if (!channel.readers.remove(this) && handOff != null) {
-                    // a rendezvous writer handed us its value before the close: deliver it first
-                    continue;
-                }
                 terminate();
                 return;
-            }
-            if (!registered) {
-                if (handOff != null) {
-                    // Handed over by the wake-up that cleared `registered` (written before it):
-                    // emit it before registering again, or the next hand-off would overwrite it.
-                    continue;
-                }
-                registered = true;
-                channel.readers.add(this);
-                continue; // re-check after registering
             }
             if (channel.isClosed()) {
                 // closed, value in flight from a writer that reserved before the close
                 Thread.onSpinWait();
                 continue;
             }
-            return;
+            registered = true;
+            channel.readers.add(this);
+            // re-checked at the top: a value that became readable before we were listed
         }
     }
 
