@@ -1,6 +1,7 @@
 package io.qfiber;
 
 import io.qfiber.internal.Blocking;
+import io.qfiber.internal.Carriers;
 import io.qfiber.internal.FiberSchedulers;
 import io.qfiber.internal.MonoAwait;
 import io.qfiber.internal.ThreadedFiberThread;
@@ -10,7 +11,6 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Flux;
@@ -55,21 +55,35 @@ public final class Fiber<T> {
     private final String name;
     private final boolean detached;
     private final @Nullable ThreadedFiberThread threadedThread;
+    // The threaded fiber's thread this plain fiber runs on (carrier mode), or null.
+    private final @Nullable ThreadedFiberThread carrier;
     private final CompletableFuture<T> result = new CompletableFuture<>();
     // The running thread; cleared when the body ends so a finished handle holds no thread.
     private volatile @Nullable Thread thread;
     private volatile boolean cancelRequested;
 
-    private Fiber(String name, boolean detached, boolean threaded, Callable<T> body) {
+    private Fiber(String name, boolean detached, boolean threaded, boolean shared, Callable<T> body) {
         this.name = name;
         this.detached = detached;
         if (threaded) {
             ThreadedFiberThread t = new ThreadedFiberThread(name, () -> run(body));
             this.threadedThread = t;
+            this.carrier = null;
             this.thread = t;
+        } else if (!Carriers.enabled()) {
+            this.threadedThread = null;
+            this.carrier = null;
+            this.thread = Thread.ofVirtual().name(name).unstarted(() -> run(body));
         } else {
             this.threadedThread = null;
-            this.thread = Thread.ofVirtual().name(name).unstarted(() -> run(body));
+            ThreadedFiberThread here = shared ? null : ThreadedFiberThread.current();
+            if (here != null && here.isCarrier()) {
+                this.carrier = here;
+                this.thread = here.virtualThreadBuilder().name(name).unstarted(() -> run(body));
+            } else {
+                this.carrier = null;
+                this.thread = Carriers.sharedBuilder().name(name).unstarted(() -> run(body));
+            }
         }
     }
 
@@ -153,10 +167,35 @@ public final class Fiber<T> {
         Builder threaded(boolean on);
 
         /**
+         * Starts the fiber on the JDK's shared virtual-thread scheduler even when it is started from
+         * inside a threaded fiber. In carrier mode (see {@link Fiber#threadingMode()}) a fiber
+         * started from a threaded fiber, or from a fiber running on its thread, runs on that thread:
+         * it shares the thread with its siblings and with the event loop of their sockets, and
+         * while it computes, nothing else runs there. Use this option for work that computes for
+         * long or blocks outside the library (file I/O, {@code synchronized} on JDK 21 to 23),
+         * which would hold the thread. In shared mode every fiber runs on the shared scheduler and
+         * this option changes nothing.
+         *
+         * @return this builder
+         */
+        Builder onSharedScheduler();
+
+        /**
+         * Sets whether the fiber runs on the JDK's shared scheduler wherever it is started (see
+         * {@link #onSharedScheduler()}). Applies to plain fibers only.
+         *
+         * @param on true for the shared scheduler
+         * @return this builder
+         */
+        Builder onSharedScheduler(boolean on);
+
+        /**
          * Starts a fiber running {@code body}.
          *
          * @param body the code, not null
          * @return the started fiber; its result is null
+         * @throws IllegalStateException if both {@link #threaded()} and {@link #onSharedScheduler()}
+         *                               are set: a threaded fiber runs on its own thread
          */
         Fiber<Void> start(Runnable body);
 
@@ -166,6 +205,8 @@ public final class Fiber<T> {
          * @param body the code, not null
          * @param <T>  the result type
          * @return the started fiber
+         * @throws IllegalStateException if both {@link #threaded()} and {@link #onSharedScheduler()}
+         *                               are set
          */
         <T> Fiber<T> start(Callable<T> body);
     }
@@ -174,6 +215,7 @@ public final class Fiber<T> {
         private String name = "fiber";
         private boolean detached;
         private boolean threaded;
+        private boolean shared;
 
         @Override
         public Builder name(String name) {
@@ -204,6 +246,17 @@ public final class Fiber<T> {
         }
 
         @Override
+        public Builder onSharedScheduler() {
+            return onSharedScheduler(true);
+        }
+
+        @Override
+        public Builder onSharedScheduler(boolean on) {
+            this.shared = on;
+            return this;
+        }
+
+        @Override
         public Fiber<Void> start(Runnable body) {
             Objects.requireNonNull(body, "body");
             return start(() -> {
@@ -215,10 +268,25 @@ public final class Fiber<T> {
         @Override
         public <T> Fiber<T> start(Callable<T> body) {
             Objects.requireNonNull(body, "body");
-            Fiber<T> fiber = new Fiber<>(name, detached, threaded, body);
+            if (threaded && shared) {
+                throw new IllegalStateException("fiber '" + name + "' cannot be both threaded and on the shared "
+                        + "scheduler: a threaded fiber runs on its own thread");
+            }
+            Fiber<T> fiber = new Fiber<>(name, detached, threaded, shared, body);
             Thread t = fiber.thread;
             assert t != null;
-            t.start();
+            ThreadedFiberThread carrier = fiber.carrier;
+            if (carrier != null) {
+                carrier.fiberStarting();
+            }
+            try {
+                t.start();
+            } catch (RuntimeException | Error e) {
+                if (carrier != null) {
+                    carrier.fiberEnded();
+                }
+                throw e;
+            }
             return fiber;
         }
     }
@@ -236,10 +304,17 @@ public final class Fiber<T> {
             // Before completing, so that whoever sees the fiber ended sees its thread let go.
             thread = null;
         }
-        if (failure == null) {
-            result.complete(value);
-        } else {
-            fail(failure);
+        try {
+            if (failure == null) {
+                result.complete(value);
+            } else {
+                fail(failure);
+            }
+        } finally {
+            ThreadedFiberThread c = carrier;
+            if (c != null) {
+                c.fiberEnded();
+            }
         }
     }
 
@@ -375,6 +450,18 @@ public final class Fiber<T> {
         return t != null ? t.scheduler() : FiberSchedulers.virtualThreads();
     }
 
+    /**
+     * Which threading mode the library runs in: {@link ThreadingMode#CARRIERS} when the JVM was
+     * started with {@code --add-opens java.base/java.lang=ALL-UNNAMED} (JDK 21 to 25), otherwise
+     * {@link ThreadingMode#SHARED_SCHEDULER}. Decided once per JVM and logged once at INFO.
+     * Semantics are the same in both modes; only where fibers run differs.
+     *
+     * @return the mode
+     */
+    public static ThreadingMode threadingMode() {
+        return Carriers.enabled() ? ThreadingMode.CARRIERS : ThreadingMode.SHARED_SCHEDULER;
+    }
+
     /** The fiber's thread while it runs, null once it has ended (for tests and diagnostics). */
     @Nullable Thread thread() {
         return thread;
@@ -401,7 +488,7 @@ public final class Fiber<T> {
             return;
         }
         Thread waiter = Thread.currentThread();
-        result.whenComplete((v, e) -> LockSupport.unpark(waiter));
+        result.whenComplete((v, e) -> Blocking.unpark(waiter));
         while (!result.isDone()) {
             if (waiter.isInterrupted()) {
                 throw Blocking.cancelled();

@@ -51,6 +51,10 @@ public final class TestSupport {
     public static void awaitBlocked(Fiber<?> fiber) {
         awaitCondition(fiber.name() + " to block", Duration.ofSeconds(10), () -> {
             Thread t = fiber.thread();
+            if (t instanceof ThreadedFiberThread threaded) {
+                // in carrier mode its body waits in its event loop, a RUNNABLE native wait
+                return threaded.isBodyWaiting();
+            }
             return t == null || t.getState() == Thread.State.WAITING || t.getState() == Thread.State.TIMED_WAITING;
         });
     }

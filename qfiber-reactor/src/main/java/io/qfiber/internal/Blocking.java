@@ -27,10 +27,16 @@ public final class Blocking {
      * @param operation what was called, for the message
      */
     public static void enter(String operation) {
+        Thread current = Thread.currentThread();
         if (Schedulers.isInNonBlockingThread()) {
             throw new IllegalStateException(operation + " would block, which is not supported on the "
-                    + "non-blocking thread " + Thread.currentThread().getName()
+                    + "non-blocking thread " + current.getName()
                     + "; use the try* form or the reactive API there");
+        }
+        if (current instanceof ThreadedFiberThread threaded && threaded.isRunningWork()) {
+            throw new IllegalStateException(operation + " would block the thread of threaded fiber '"
+                    + current.getName() + "' while it runs its scheduler's work, I/O and fibers; "
+                    + "use the try* form or the reactive API there, or block in a fiber");
         }
         checkInterrupted();
     }
@@ -81,15 +87,16 @@ public final class Blocking {
     }
 
     /**
-     * Parks the current thread once, until unparked, interrupted, the deadline passes, or
-     * spuriously. On a threaded fiber's thread it runs one of the fiber's scheduled tasks instead
-     * when one is pending. Callers re-check their condition after every return.
+     * Parks the current thread once, until unparked ({@link #unpark}), interrupted, the deadline
+     * passes, or spuriously. On a threaded fiber's thread it runs the thread's other work meanwhile
+     * (see {@link ThreadedFiberThread}). Callers re-check their condition after every return.
      *
      * @param blocker  the object waited on, for thread dumps
      * @param deadline a value from {@link #deadline} or {@link #NO_DEADLINE}
      */
     public static void park(Object blocker, long deadline) {
-        if (Thread.currentThread() instanceof ThreadedFiberThread threaded && threaded.runPendingTask()) {
+        if (Thread.currentThread() instanceof ThreadedFiberThread threaded) {
+            threaded.parkBody(blocker, deadline);
             return;
         }
         if (deadline == NO_DEADLINE) {
@@ -99,6 +106,21 @@ public final class Blocking {
             if (nanos > 0) {
                 LockSupport.parkNanos(blocker, nanos);
             }
+        }
+    }
+
+    /**
+     * Wakes a thread parked in {@link #park}: the counterpart every waker of the library uses, since
+     * a threaded fiber's thread in carrier mode waits in its event loop, not in
+     * {@link LockSupport#park}.
+     *
+     * @param thread the thread to wake
+     */
+    public static void unpark(Thread thread) {
+        if (thread instanceof ThreadedFiberThread threaded) {
+            threaded.wakeBody();
+        } else {
+            LockSupport.unpark(thread);
         }
     }
 }

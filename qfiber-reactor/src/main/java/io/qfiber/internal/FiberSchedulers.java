@@ -4,7 +4,10 @@ import java.util.concurrent.Executors;
 import reactor.core.scheduler.Scheduler;
 import reactor.core.scheduler.Schedulers;
 
-/** The shared scheduler of plain fibers: each task on a new virtual thread. */
+/**
+ * The shared scheduler of plain fibers: each task on a new virtual thread on the JDK's shared
+ * scheduler, also when the task is submitted from a fiber running on a threaded fiber's thread.
+ */
 public final class FiberSchedulers {
     private FiberSchedulers() {}
 
@@ -20,7 +23,7 @@ public final class FiberSchedulers {
 
     private static final class Holder {
         static final Scheduler VIRTUAL = Schedulers.fromExecutorService(
-                Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("qfiber-virtual-", 0).factory()),
+                Executors.newThreadPerTaskExecutor(Carriers.sharedBuilder().name("qfiber-virtual-", 0).factory()),
                 "qfiber-virtual");
     }
 }

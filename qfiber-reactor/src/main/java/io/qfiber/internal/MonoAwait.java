@@ -1,7 +1,6 @@
 package io.qfiber.internal;
 
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.locks.LockSupport;
 import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Subscription;
 import reactor.core.CoreSubscriber;
@@ -93,6 +92,6 @@ public final class MonoAwait<T> implements CoreSubscriber<T> {
 
     private void finish() {
         done = true;
-        LockSupport.unpark(waiter);
+        Blocking.unpark(waiter);
     }
 }

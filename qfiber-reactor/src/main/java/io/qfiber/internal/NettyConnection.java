@@ -1,6 +1,10 @@
 package io.qfiber.internal;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.ChannelFuture;
 import io.netty.util.ReferenceCountUtil;
 import io.qfiber.ChannelClosedException;
@@ -15,7 +19,6 @@ import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.CancellationException;
-import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Subscription;
@@ -55,6 +58,9 @@ public final class NettyConnection implements CoreSubscriber<ByteBuf> {
     // is routine (every connection does it) and the exception thrown from recv names the peer.
     private static final SocketException CLOSED_HERE = new SocketException("socket closed");
 
+    // Put in order behind the data by InputShutdownHandler when the peer ends its stream.
+    private static final ByteBuf END_OF_STREAM = Unpooled.unreleasableBuffer(Unpooled.wrappedBuffer(new byte[1]));
+
     static {
         CLOSED_HERE.setStackTrace(new StackTraceElement[0]);
     }
@@ -75,6 +81,9 @@ public final class NettyConnection implements CoreSubscriber<ByteBuf> {
             writeFailure = f.cause();
         }
     };
+    // The thread that delivered the last chunk (always the connection's event loop): a plain
+    // write per chunk, read by tests that check where wake-ups come from.
+    private @Nullable Thread lastDeliveringThread;
     // Guarded by readLock: the chunk being consumed.
     private byte[] current = EMPTY;
     private int position;
@@ -102,7 +111,25 @@ public final class NettyConnection implements CoreSubscriber<ByteBuf> {
             throw closedBeforeUse(connection, deregistered);
         }
         OPEN.incrementAndGet();
+        CarrierLoop.countSocket(ch);
+        // The channel runs with ALLOW_HALF_CLOSURE: a peer's end of stream ends our reading only.
+        connection.addHandlerLast("qfiber.endOfStream", new InputShutdownHandler());
         connection.inbound().receive().subscribe(this);
+    }
+
+    /**
+     * Turns the peer's end of stream (a half-close, with {@code ALLOW_HALF_CLOSURE}) into a marker
+     * read behind the data already received, which Reactor Netty does not do itself: the inbound
+     * channel then closes normally once that data was delivered, and sending goes on.
+     */
+    private static final class InputShutdownHandler extends ChannelInboundHandlerAdapter {
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            if (evt == ChannelInputShutdownEvent.INSTANCE) {
+                ctx.fireChannelRead(END_OF_STREAM);
+            }
+            ctx.fireUserEventTriggered(evt);
+        }
     }
 
     private static UncheckedIOException closedBeforeUse(Connection connection, @Nullable Throwable cause) {
@@ -139,6 +166,25 @@ public final class NettyConnection implements CoreSubscriber<ByteBuf> {
         return closed.asMono();
     }
 
+    /**
+     * Whether this connection's event loop runs on {@code thread} (a diagnostic for tests).
+     *
+     * @param thread a platform thread
+     * @return true if the connection's I/O and wake-ups run there
+     */
+    public boolean eventLoopRunsOn(Thread thread) {
+        return connection.channel().eventLoop().inEventLoop(thread);
+    }
+
+    /**
+     * The thread that delivered the last chunk received (a diagnostic for tests).
+     *
+     * @return the thread, or null before the first chunk
+     */
+    public @Nullable Thread lastDeliveringThread() {
+        return lastDeliveringThread;
+    }
+
     /** @return true until closed here or by the peer */
     public boolean isOpen() {
         return !closedLocally && connection.channel().isActive();
@@ -160,10 +206,24 @@ public final class NettyConnection implements CoreSubscriber<ByteBuf> {
 
     @Override
     public void onNext(ByteBuf buf) {
+        if (buf == END_OF_STREAM) {
+            inbound.close();
+            return;
+        }
+        if (inbound.isClosed()) {
+            return; // closed here while this chunk was on its way: nobody will read it
+        }
+        lastDeliveringThread = Thread.currentThread();
         // Copy out; Reactor Netty releases the buffer when onNext returns.
         byte[] bytes = new byte[buf.readableBytes()];
         buf.readBytes(bytes);
-        if (!inbound.offer(bytes)) {
+        boolean accepted;
+        try {
+            accepted = inbound.offer(bytes);
+        } catch (ChannelClosedException closedMeanwhile) {
+            return; // a local close raced this chunk: as above
+        }
+        if (!accepted) {
             // Cannot happen while demand is only requested for free room; never drop silently.
             inbound.close(new IOException("inbound overflow: more data than requested"));
         }
@@ -171,7 +231,11 @@ public final class NettyConnection implements CoreSubscriber<ByteBuf> {
 
     @Override
     public void onError(Throwable t) {
+        // Data received before the failure stays readable; then recv throws it. The connection is
+        // broken (a reset, say): with ALLOW_HALF_CLOSURE Netty would only shut its input down, so
+        // close it, as the failure ends it for sending too.
         inbound.close(t instanceof IOException ? t : new IOException(t.getMessage(), t));
+        connection.dispose();
     }
 
     @Override
@@ -288,7 +352,7 @@ public final class NettyConnection implements CoreSubscriber<ByteBuf> {
         if (!written.isDone()) {
             // The peer is not keeping up: wait until this write reached the network.
             Thread waiter = Thread.currentThread();
-            written.addListener(f -> LockSupport.unpark(waiter));
+            written.addListener(f -> Blocking.unpark(waiter));
             while (!written.isDone()) {
                 if (waiter.isInterrupted()) {
                     throw new CancellationException("send to " + peer + " cancelled; part of the data may have been sent");

@@ -2,7 +2,6 @@ package io.qfiber.internal;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.concurrent.locks.LockSupport;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -158,11 +157,11 @@ final class RendezvousChannel<T> extends AbstractChannel<T> {
         Offer s = slot;
         if (s != null && SLOT.compareAndSet(this, s, null)) {
             s.state = Offer.CANCELLED;
-            LockSupport.unpark(s.writer);
+            Blocking.unpark(s.writer);
         }
         for (Offer o = offers.poll(); o != null; o = offers.poll()) {
             if (o.cancel()) {
-                LockSupport.unpark(o.writer);
+                Blocking.unpark(o.writer);
             }
         }
     }
@@ -183,7 +182,7 @@ final class RendezvousChannel<T> extends AbstractChannel<T> {
 
         void wakeWriter() {
             if (writerParked) {
-                LockSupport.unpark(writer);
+                Blocking.unpark(writer);
             }
         }
 

@@ -1,6 +1,5 @@
 package io.qfiber.internal;
 
-import java.util.concurrent.locks.LockSupport;
 
 /** A waiter that is a parked thread (virtual or platform): waking it unparks it. */
 final class ThreadWaiter extends Waiter {
@@ -15,6 +14,6 @@ final class ThreadWaiter extends Waiter {
     @Override
     protected void wake() {
         woken = true;
-        LockSupport.unpark(thread);
+        Blocking.unpark(thread);
     }
 }

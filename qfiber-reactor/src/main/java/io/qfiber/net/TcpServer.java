@@ -3,17 +3,19 @@ package io.qfiber.net;
 import io.netty.channel.ChannelConfig;
 import io.qfiber.Channel;
 import io.qfiber.ChannelClosedException;
+import io.netty.channel.ChannelOption;
 import io.qfiber.internal.Blocking;
-import io.qfiber.internal.NettyConnection;
+import io.qfiber.internal.Carriers;
+import io.qfiber.internal.NettyTransport;
+import io.qfiber.internal.SocketBinding;
+import io.qfiber.internal.SocketLoops;
 import java.io.UncheckedIOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
-import org.jspecify.annotations.Nullable;
 import reactor.core.scheduler.Schedulers;
-import reactor.netty.Connection;
 import reactor.netty.DisposableServer;
 
 /**
@@ -72,12 +74,16 @@ public final class TcpServer implements AutoCloseable {
         DisposableServer bound;
         try {
             bound = reactor.netty.tcp.TcpServer.create()
+                    .runOn(SocketLoops.get(), NettyTransport.isNative())
                     .host(host)
                     .port(port)
+                    .attr(SocketLoops.INTAKE, this::accepted)
+                    .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                     .handle((in, out) -> {
-                        NettyConnection[] bridge = new NettyConnection[1];
-                        in.withConnection(c -> bridge[0] = accepted(c));
-                        return bridge[0] == null ? reactor.core.publisher.Mono.empty() : bridge[0].onLocalClose();
+                        @SuppressWarnings("unchecked")
+                        reactor.core.publisher.Mono<Void>[] lifetime = new reactor.core.publisher.Mono[1];
+                        in.withConnection(c -> lifetime[0] = SocketBinding.bridgeAccepted(c));
+                        return lifetime[0];
                     })
                     .bindNow();
         } catch (RuntimeException e) {
@@ -153,7 +159,7 @@ public final class TcpServer implements AutoCloseable {
      */
     public ConnectionInfo takeNext() {
         ConnectionInfo ci = backlog.read();
-        resumeAcceptingIfPaused();
+        taken(ci);
         return ci;
     }
 
@@ -168,7 +174,7 @@ public final class TcpServer implements AutoCloseable {
      */
     public Optional<ConnectionInfo> takeNext(Duration timeout) {
         Optional<ConnectionInfo> ci = backlog.read(timeout);
-        resumeAcceptingIfPaused();
+        ci.ifPresent(this::taken);
         return ci;
     }
 
@@ -220,17 +226,12 @@ public final class TcpServer implements AutoCloseable {
 
     // ---- on the event loop ----
 
-    private @Nullable NettyConnection accepted(Connection connection) {
-        NettyConnection bridge;
-        try {
-            bridge = new NettyConnection(connection);
-        } catch (UncheckedIOException alreadyGone) {
-            return null; // the peer closed before the connection was handed over: nothing to take
-        }
-        TcpSocket socket = new TcpSocket(bridge);
+    /** The intake of accepted channels, on the accepting loop: queue them for takeNext. */
+    private void accepted(SocketBinding binding) {
+        TcpSocket socket = new TcpSocket(binding);
         boolean queued;
         try {
-            queued = backlog.tryWrite(new ConnectionInfo(socket, bridge.peerAddress()));
+            queued = backlog.tryWrite(new ConnectionInfo(socket, binding.peerAddress()));
         } catch (ChannelClosedException closed) {
             queued = false;
         }
@@ -239,7 +240,15 @@ public final class TcpServer implements AutoCloseable {
         } else if (backlog.size() >= BACKLOG) {
             updateAccepting();
         }
-        return bridge;
+    }
+
+    private void taken(ConnectionInfo ci) {
+        if (!Carriers.enabled()) {
+            // No carrier will want it: start reading it on a shared loop now. In carrier mode the
+            // first fiber to use it registers it on its own thread's loop.
+            ci.socket().binding().bindEarly();
+        }
+        resumeAcceptingIfPaused();
     }
 
     private void resumeAcceptingIfPaused() {

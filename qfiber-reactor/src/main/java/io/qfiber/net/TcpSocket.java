@@ -2,8 +2,17 @@ package io.qfiber.net;
 
 import io.qfiber.internal.Blocking;
 import io.qfiber.internal.MonoAwait;
-import io.qfiber.internal.NettyConnection;
+import io.qfiber.internal.NettyTransport;
+import io.qfiber.internal.SocketBinding;
+import io.qfiber.internal.SocketLoops;
 import io.netty.channel.ChannelOption;
+import io.netty.resolver.NoopAddressResolverGroup;
+import io.netty.util.NetUtil;
+import java.net.InetAddress;
+import java.net.SocketTimeoutException;
+import java.net.UnknownHostException;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -30,10 +39,15 @@ import reactor.netty.tcp.TcpClient;
  * (a Netty event loop) throw {@link IllegalStateException} at once.
  */
 public final class TcpSocket implements AutoCloseable {
-    private final NettyConnection bridge;
+    private final SocketBinding binding;
 
-    TcpSocket(NettyConnection bridge) {
-        this.bridge = bridge;
+    TcpSocket(SocketBinding binding) {
+        this.binding = binding;
+    }
+
+    /** The socket's hold on its connection (for the server and tests). */
+    SocketBinding binding() {
+        return binding;
     }
 
     /**
@@ -58,14 +72,20 @@ public final class TcpSocket implements AutoCloseable {
         if (timeout.isNegative() || timeout.isZero()) {
             throw new IllegalArgumentException("timeout must be > 0, was " + timeout);
         }
+        long deadline = Blocking.deadline(timeout);
         Blocking.enter("TcpSocket.connect");
-        int millis = (int) Math.min(Integer.MAX_VALUE, Math.max(1, timeout.toMillis()));
         Connection connection;
         try {
+            InetSocketAddress remote = new InetSocketAddress(resolve(host, timeout), port);
+            int millis = (int) Math.min(Integer.MAX_VALUE, Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
             connection = MonoAwait.await(TcpClient.newConnection()
-                    .host(host)
-                    .port(port)
+                    .runOn(SocketLoops.get(), NettyTransport.isNative())
+                    .remoteAddress(() -> remote)
+                    .resolver(NoopAddressResolverGroup.INSTANCE)
                     .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, millis)
+                    .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
+                    .doOnChannelInit((observer, channel, address) -> SocketBinding.prepareConnect(channel))
+                    .doOnConnected(SocketBinding::bridgeConnected)
                     .connect());
         } catch (RuntimeException e) {
             if (e instanceof java.util.concurrent.CancellationException) {
@@ -78,7 +98,30 @@ public final class TcpSocket implements AutoCloseable {
         if (connection == null) {
             throw new UncheckedIOException(new IOException("cannot connect to " + host + ":" + port + ": no connection"));
         }
-        return new TcpSocket(new NettyConnection(connection));
+        return new TcpSocket(SocketBinding.ofConnected(connection));
+    }
+
+    /**
+     * Resolves a host name as a plain Java socket would (the JDK's resolver: hosts file, then the
+     * system's), on a thread that may block, while the calling fiber parks: a lookup never holds
+     * an event loop or a carrier. Address literals need no lookup.
+     */
+    private static InetAddress resolve(String host, Duration timeout) {
+        byte[] literal = NetUtil.createByteArrayFromIpAddressString(host);
+        try {
+            if (literal != null) {
+                return InetAddress.getByAddress(host, literal);
+            }
+            InetAddress address = MonoAwait.await(Mono.fromCallable(() -> InetAddress.getByName(host))
+                    .subscribeOn(Schedulers.boundedElastic())
+                    .timeout(timeout, Mono.error(() -> new SocketTimeoutException("resolving " + host + " timed out after " + timeout))));
+            if (address == null) {
+                throw new UnknownHostException(host);
+            }
+            return address;
+        } catch (UnknownHostException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /**
@@ -94,7 +137,8 @@ public final class TcpSocket implements AutoCloseable {
      * @throws IllegalStateException  if called on a Reactor non-blocking thread
      */
     public int recv(byte[] buf) {
-        return bridge.recv(buf, 0, Objects.requireNonNull(buf, "buf").length, null);
+        Objects.requireNonNull(buf, "buf");
+        return binding.connection("TcpSocket.recv").recv(buf, 0, buf.length, null);
     }
 
     /**
@@ -108,7 +152,8 @@ public final class TcpSocket implements AutoCloseable {
      * @throws UncheckedIOException      as {@link #recv(byte[])}
      */
     public int recv(byte[] buf, int off, int len) {
-        return bridge.recv(buf, off, len, null);
+        Objects.checkFromIndexSize(off, len, Objects.requireNonNull(buf, "buf").length);
+        return binding.connection("TcpSocket.recv").recv(buf, off, len, null);
     }
 
     /**
@@ -123,7 +168,9 @@ public final class TcpSocket implements AutoCloseable {
      */
     public int recv(byte[] buf, Duration timeout) {
         Objects.requireNonNull(timeout, "timeout");
-        return bridge.recv(buf, 0, Objects.requireNonNull(buf, "buf").length, timeout);
+        Objects.requireNonNull(buf, "buf");
+        Blocking.deadline(timeout); // checks the timeout before anything waits
+        return binding.connection("TcpSocket.recv").recv(buf, 0, buf.length, timeout);
     }
 
     /**
@@ -139,7 +186,9 @@ public final class TcpSocket implements AutoCloseable {
      */
     public int recv(byte[] buf, int off, int len, Duration timeout) {
         Objects.requireNonNull(timeout, "timeout");
-        return bridge.recv(buf, off, len, timeout);
+        Objects.checkFromIndexSize(off, len, Objects.requireNonNull(buf, "buf").length);
+        Blocking.deadline(timeout);
+        return binding.connection("TcpSocket.recv").recv(buf, off, len, timeout);
     }
 
     /**
@@ -157,7 +206,8 @@ public final class TcpSocket implements AutoCloseable {
      * @throws IllegalStateException if called on a Reactor non-blocking thread
      */
     public void send(byte[] data) {
-        bridge.send(data, 0, Objects.requireNonNull(data, "data").length);
+        Objects.requireNonNull(data, "data");
+        binding.connection("TcpSocket.send").send(data, 0, data.length);
     }
 
     /**
@@ -170,7 +220,8 @@ public final class TcpSocket implements AutoCloseable {
      * @throws UncheckedIOException      as {@link #send(byte[])}
      */
     public void send(byte[] data, int off, int len) {
-        bridge.send(data, off, len);
+        Objects.checkFromIndexSize(off, len, Objects.requireNonNull(data, "data").length);
+        binding.connection("TcpSocket.send").send(data, off, len);
     }
 
     /**
@@ -179,7 +230,7 @@ public final class TcpSocket implements AutoCloseable {
      */
     @Override
     public void close() {
-        bridge.close();
+        binding.close();
     }
 
     /**
@@ -188,7 +239,7 @@ public final class TcpSocket implements AutoCloseable {
      * @return the remote address
      */
     public InetSocketAddress peerAddress() {
-        return bridge.peerAddress();
+        return binding.peerAddress();
     }
 
     /**
@@ -197,7 +248,7 @@ public final class TcpSocket implements AutoCloseable {
      * @return the local address
      */
     public InetSocketAddress localAddress() {
-        return bridge.localAddress();
+        return binding.localAddress();
     }
 
     /**
@@ -206,7 +257,7 @@ public final class TcpSocket implements AutoCloseable {
      * @return true while open
      */
     public boolean isOpen() {
-        return bridge.isOpen();
+        return binding.isOpen();
     }
 
     @Override
