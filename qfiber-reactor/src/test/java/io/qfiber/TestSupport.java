@@ -71,8 +71,18 @@ public final class TestSupport {
 
     /** Asserts that no threaded fiber's thread is still alive (waiting a little for them to end). */
     public static void assertNoFiberThreadsLeft() {
-        awaitCondition("threaded fiber threads to end", Duration.ofSeconds(10), () -> liveFiberThreads().isEmpty());
-        assertThat(liveFiberThreads()).isEmpty();
+        try {
+            awaitCondition("threaded fiber threads to end", Duration.ofSeconds(10), () -> liveFiberThreads().isEmpty());
+        } catch (AssertionError stillAlive) {
+            StringBuilder dump = new StringBuilder("threaded fiber threads still alive:");
+            for (Thread t : liveFiberThreads()) {
+                dump.append("\n  ").append(t.getName()).append(' ').append(t.getState());
+                for (StackTraceElement e : t.getStackTrace()) {
+                    dump.append("\n      at ").append(e);
+                }
+            }
+            throw new AssertionError(dump.toString(), stillAlive);
+        }
     }
 
     private static List<Thread> liveFiberThreads() {

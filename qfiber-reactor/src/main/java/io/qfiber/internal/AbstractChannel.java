@@ -250,7 +250,7 @@ public abstract class AbstractChannel<T> implements Channel<T> {
      * @return the value, or null on timeout
      */
     final @Nullable T take(long deadline) {
-        return take(deadline, Blocking.SPINS);
+        return take(deadline, Blocking.spinBudget());
     }
 
     /**

@@ -22,6 +22,24 @@ public final class Blocking {
     private Blocking() {}
 
     /**
+     * How many times the calling waiter may spin before it parks: {@link #SPINS}, or none on a
+     * threaded fiber's thread in carrier mode (its body, or a fiber it carries), where the party
+     * that would end the wait may need this very thread to run.
+     *
+     * @return the spin budget
+     */
+    static int spinBudget() {
+        if (SPINS == 0) {
+            return 0;
+        }
+        Thread t = Thread.currentThread();
+        if (t instanceof ThreadedFiberThread) {
+            return 0;
+        }
+        return t.isVirtual() && Carriers.enabled() && Carriers.currentCarrierThread() instanceof ThreadedFiberThread ? 0 : SPINS;
+    }
+
+    /**
      * Fails fast where blocking is not allowed and where the thread was cancelled.
      *
      * @param operation what was called, for the message

@@ -148,7 +148,7 @@ final class BufferedChannel<T> extends AbstractChannel<T> {
 
     @Override
     boolean put(T value, long deadline) {
-        int spins = Blocking.SPINS;
+        int spins = Blocking.spinBudget();
         for (;;) {
             int r = reserve(value);
             if (r == RESERVED) {

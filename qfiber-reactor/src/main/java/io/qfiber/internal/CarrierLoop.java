@@ -6,7 +6,7 @@ import io.netty.channel.ManualIoEventLoop;
  * The Netty event loop of a threaded fiber's thread (carrier mode): driven by that thread whenever
  * its body waits in the library, and after the body ends, until its fibers and sockets are done.
  */
-final class CarrierLoop extends ManualIoEventLoop {
+public final class CarrierLoop extends ManualIoEventLoop {
     /** The thread that drives this loop. */
     final ThreadedFiberThread owner;
 
@@ -21,7 +21,7 @@ final class CarrierLoop extends ManualIoEventLoop {
      *
      * @param channel a channel registered on this loop
      */
-    static void countSocket(io.netty.channel.Channel channel) {
+    public static void countSocket(io.netty.channel.Channel channel) {
         if (channel.eventLoop() instanceof CarrierLoop loop) {
             loop.owner.socketRegistered(channel);
         }

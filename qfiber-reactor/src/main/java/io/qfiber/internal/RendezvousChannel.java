@@ -105,7 +105,7 @@ final class RendezvousChannel<T> extends AbstractChannel<T> {
         if (closed && withdraw(o, inSlot)) {
             throw closedException("write");
         }
-        int spins = Blocking.SPINS;
+        int spins = Blocking.spinBudget();
         while (o.state == Offer.WAITING) {
             boolean cancelled = Thread.currentThread().isInterrupted();
             if (cancelled || Blocking.expired(deadline)) {

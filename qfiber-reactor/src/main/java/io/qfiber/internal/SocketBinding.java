@@ -110,7 +110,11 @@ public final class SocketBinding {
     public static void prepareConnect(Channel channel) {
         CompletableFuture<SocketBinding> connected = new CompletableFuture<>();
         channel.attr(CONNECTING).set(connected);
-        channel.closeFuture().addListener(f -> connected.completeExceptionally(closedBeforeUse(null)));
+        channel.closeFuture().addListener(f -> {
+            if (!connected.isDone()) {
+                connected.completeExceptionally(closedBeforeUse(null));
+            }
+        });
     }
 
     /**
@@ -234,7 +238,11 @@ public final class SocketBinding {
                     acceptor.trySuccess();
                 }
                 // closed before Reactor Netty called the handler: nothing will bridge it
-                child.closeFuture().addListener(closed -> bridge.completeExceptionally(closedBeforeUse(null)));
+                child.closeFuture().addListener(closed -> {
+                    if (!bridge.isDone()) {
+                        bridge.completeExceptionally(closedBeforeUse(null));
+                    }
+                });
             } else {
                 failBeforeUse(child, f.cause());
             }

@@ -9,7 +9,6 @@ import io.netty.util.AttributeKey;
 import java.nio.channels.ClosedChannelException;
 import java.util.function.Consumer;
 import reactor.netty.resources.LoopResources;
-import reactor.netty.tcp.TcpResources;
 
 /**
  * Where the library's sockets live: the {@link LoopResources} given to Reactor Netty for every
@@ -24,17 +23,23 @@ import reactor.netty.tcp.TcpResources;
  * listener deals connections to receivers on other threads, gets every connection registered on
  * the loop of the receiver that handles it, with no re-registration.
  *
- * <p>The accepting (server) channels live on the shared loops.
+ * <p>A listening channel lives on the loop of the thread that calls {@code listen}, as in QFiber,
+ * where the listener fiber's own scheduler polls its listening socket: in carrier mode a threaded
+ * listener fiber accepts on its own thread and is woken there.
  */
 public final class SocketLoops implements LoopResources {
     /** The intake of accepted, unregistered channels, set on each server channel by its TcpServer. */
     public static final AttributeKey<Consumer<SocketBinding>> INTAKE = AttributeKey.valueOf("qfiber.intake");
     private static final SocketLoops INSTANCE = new SocketLoops();
 
-    private final LoopResources shared = TcpResources.get();
+    // The library's own shared loops, one per core (Reactor Netty's global default is at least 4,
+    // which costs a few percent on small machines); daemon threads, created on first use.
+    private final LoopResources shared = LoopResources.create("qfiber-tcp", Runtime.getRuntime().availableProcessors(), true);
     private final EventLoopGroup sharedLoops = shared.onServer(NettyTransport.isNative());
     private final EventLoopGroup acceptedGroup = new AcceptedGroup(sharedLoops);
-    private final EventLoopGroup clientGroup = new ClientGroup(sharedLoops);
+    private final EventLoopGroup clientGroup = new CallerGroup(sharedLoops);
+    // Listening channels, like connecting ones, live on the loop of the caller of listen().
+    private final EventLoopGroup listeningGroup = new CallerGroup(shared.onServerSelect(NettyTransport.isNative()));
 
     private SocketLoops() {}
 
@@ -54,14 +59,13 @@ public final class SocketLoops implements LoopResources {
      * @return the loop
      */
     EventLoop loopForCaller() {
+        EventLoop carrier = carrierLoopForCaller();
+        return carrier != null ? carrier : sharedLoops.next();
+    }
+
+    private static @org.jspecify.annotations.Nullable EventLoop carrierLoopForCaller() {
         ThreadedFiberThread carrier = ThreadedFiberThread.current();
-        if (carrier != null && carrier.isCarrier()) {
-            EventLoop loop = carrier.eventLoop();
-            if (loop != null) {
-                return loop;
-            }
-        }
-        return sharedLoops.next();
+        return carrier != null && carrier.isCarrier() ? carrier.eventLoop() : null;
     }
 
     @Override
@@ -71,7 +75,7 @@ public final class SocketLoops implements LoopResources {
 
     @Override
     public EventLoopGroup onServerSelect(boolean useNative) {
-        return shared.onServerSelect(useNative);
+        return listeningGroup;
     }
 
     @Override
@@ -116,20 +120,24 @@ public final class SocketLoops implements LoopResources {
         }
     }
 
-    /** Connecting channels: on the caller's loop. */
-    private final class ClientGroup extends SharedLoopGroup {
-        ClientGroup(EventLoopGroup shared) {
+    /**
+     * Connecting and listening channels: on the caller's carrier loop, else on a shared loop of
+     * this group.
+     */
+    private static final class CallerGroup extends SharedLoopGroup {
+        CallerGroup(EventLoopGroup shared) {
             super(shared);
         }
 
         @Override
         public EventLoop next() {
-            return loopForCaller();
+            EventLoop carrier = carrierLoopForCaller();
+            return carrier != null ? carrier : shared.next();
         }
 
         @Override
         public ChannelFuture register(Channel channel) {
-            return loopForCaller().register(channel);
+            return next().register(channel);
         }
     }
 }

@@ -5,6 +5,10 @@ import io.qfiber.Channel;
 import io.qfiber.ChannelClosedException;
 import io.netty.channel.ChannelOption;
 import io.qfiber.internal.Blocking;
+import io.qfiber.internal.CarrierLoop;
+import io.qfiber.internal.MonoAwait;
+import io.qfiber.internal.ThreadedFiberThread;
+import reactor.core.publisher.Mono;
 import io.qfiber.internal.Carriers;
 import io.qfiber.internal.NettyTransport;
 import io.qfiber.internal.SocketBinding;
@@ -41,6 +45,7 @@ import reactor.netty.DisposableServer;
 public final class TcpServer implements AutoCloseable {
     /** How many accepted connections may wait for {@link #takeNext()} before accepting pauses. */
     public static final int BACKLOG = 128;
+    private static final Duration BIND_TIMEOUT = Duration.ofSeconds(45);
 
     /**
      * An accepted connection and the address of its peer: QFiber's
@@ -73,7 +78,9 @@ public final class TcpServer implements AutoCloseable {
                 .capacity(Channel.UNBOUNDED).build();
         DisposableServer bound;
         try {
-            bound = reactor.netty.tcp.TcpServer.create()
+            // Parks like every blocking call of the library: on a threaded fiber's thread the
+            // listening channel registers on this very thread's loop, which runs meanwhile.
+            bound = MonoAwait.await(reactor.netty.tcp.TcpServer.create()
                     .runOn(SocketLoops.get(), NettyTransport.isNative())
                     .host(host)
                     .port(port)
@@ -85,11 +92,16 @@ public final class TcpServer implements AutoCloseable {
                         in.withConnection(c -> lifetime[0] = SocketBinding.bridgeAccepted(c));
                         return lifetime[0];
                     })
-                    .bindNow();
+                    .bind()
+                    .timeout(BIND_TIMEOUT));
+            if (bound == null) {
+                throw new IllegalStateException("bind completed without a server");
+            }
         } catch (RuntimeException e) {
             throw bindFailure(host, port, e);
         }
         this.server = bound;
+        CarrierLoop.countSocket(bound.channel());
     }
 
     /**
@@ -194,10 +206,16 @@ public final class TcpServer implements AutoCloseable {
         for (Optional<ConnectionInfo> ci = backlog.tryRead(); ci.isPresent(); ci = backlog.tryRead()) {
             ci.get().socket().close();
         }
-        if (Schedulers.isInNonBlockingThread()) {
-            server.dispose();
-        } else {
-            server.disposeNow();
+        server.dispose();
+        Thread current = Thread.currentThread();
+        if (Schedulers.isInNonBlockingThread() || current.isInterrupted()
+                || (current instanceof ThreadedFiberThread t && t.isRunningWork())) {
+            return; // the release completes in the background
+        }
+        try {
+            MonoAwait.await(server.onDispose().timeout(BIND_TIMEOUT).onErrorResume(e -> Mono.empty()));
+        } catch (java.util.concurrent.CancellationException interrupted) {
+            // cancelled meanwhile: the release completes in the background
         }
     }
 

@@ -30,6 +30,7 @@ public final class BenchmarkRounds {
     static {
         BASELINES.put(ChannelThroughputBenchmark.class.getSimpleName(), List.of("abq"));
         BASELINES.put(RendezvousPingPongBenchmark.class.getSimpleName(), List.of("sq"));
+        BASELINES.put(CarrierPingPongBenchmark.class.getSimpleName(), List.of("park", "sq"));
         BASELINES.put(FiberStartBenchmark.class.getSimpleName(), List.of("virtualThread"));
         BASELINES.put(FluxDrainBenchmark.class.getSimpleName(), List.of("abq", "naiveSink"));
     }

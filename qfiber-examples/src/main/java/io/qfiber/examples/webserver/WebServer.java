@@ -23,6 +23,10 @@ import java.util.List;
  *                       └─ channel ─▶ receiver-1 (own thread) ─▶ handler, handler, ...
  * </pre>
  *
+ * <p>In carrier mode (the mode this example runs in) each threaded fiber's thread is an event loop:
+ * each handler runs on its receiver's thread, where its connection is registered on first use, so a
+ * request is read, answered and closed on one thread.
+ *
  * <p>Beyond the original: a handler gives up after {@link #REQUEST_TIMEOUT} without a complete
  * request, and answers 431 to a request over {@link #MAX_REQUEST} bytes, so a slow or abusive
  * client cannot hold a handler forever.
@@ -71,48 +75,72 @@ public final class WebServer {
             }
         }
         WebServer web = new WebServer(System.out, verbose);
-        TcpServer server = web.bind(port);
-        if (server == null) {
+        Running running = web.start(port, Runtime.getRuntime().availableProcessors());
+        if (running == null) {
             System.exit(1);
         }
-        web.start(server, Runtime.getRuntime().availableProcessors()).join();
+        running.listener().join();
     }
 
-    /** Binds as QFiber's listener does: on failure, says so (the caller exits). */
-    TcpServer bind(int port) {
-        try {
-            TcpServer server = TcpServer.listen(port);
-            out.printf("Starting listener on %d%n", server.port());
-            return server;
-        } catch (UncheckedIOException e) {
-            out.printf("Failed to bind on port %d%n", port);
+    /**
+     * A started server.
+     *
+     * @param listener the listener fiber: cancel it to stop the server
+     * @param port     the bound port
+     */
+    record Running(Fiber<Void> listener, int port) {}
+
+    /**
+     * Starts the listener fiber and waits until it is listening, as QFiber's {@code main} starts
+     * its listener fiber. The listener binds, then accepts and deals; it waits in {@code takeNext}
+     * almost all the time, so it runs as a plain fiber.
+     *
+     * @param port      the port, 0 for any
+     * @param receivers how many threaded receivers
+     * @return the running server, or null if the port could not be bound (the message is printed)
+     */
+    Running start(int port, int receivers) {
+        Channel<Integer> bound = Channel.create(1);
+        Fiber<Void> listener = Fiber.start("listener", () -> listener(port, receivers, bound));
+        int boundPort = bound.read();
+        if (boundPort < 0) {
+            listener.join();
             return null;
         }
+        return new Running(listener, boundPort);
     }
 
-    /** Starts the listener fiber, which starts the receivers and deals connections to them. */
-    Fiber<Void> start(TcpServer server, int receivers) {
-        return Fiber.start("listener", () -> listener(server, receivers));
-    }
-
-    void listener(TcpServer server, int numReceivers) {
-        // create receivers: one threaded fiber per core, each fed by its own channel
-        List<Channel<ConnectionInfo>> receiverChannels = new ArrayList<>();
-        for (int n = 0; n < numReceivers; n++) {
-            Channel<ConnectionInfo> c = Channel.create();
-            receiverChannels.add(c);
-            int id = n;
-            Fiber.builder().name("receiver-" + n).detached().threaded().start(() -> receiver(id, c));
-        }
-        int r = 0;
+    void listener(int port, int numReceivers, Channel<Integer> bound) {
+        TcpServer server;
         try {
-            while (true) {
-                ConnectionInfo ci = server.takeNext();
-                receiverChannels.get(r).write(ci);
-                r = (r + 1) % numReceivers;
+            server = TcpServer.listen(port);
+        } catch (UncheckedIOException e) {
+            out.printf("Failed to bind on port %d%n", port);
+            bound.write(-1);
+            return;
+        }
+        try (server) {
+            out.printf("Starting listener on %d%n", server.port());
+            bound.write(server.port());
+
+            // create receivers: one threaded fiber per core, each fed by its own channel
+            List<Channel<ConnectionInfo>> receiverChannels = new ArrayList<>();
+            for (int n = 0; n < numReceivers; n++) {
+                Channel<ConnectionInfo> c = Channel.create();
+                receiverChannels.add(c);
+                int id = n;
+                Fiber.builder().name("receiver-" + n).detached().threaded().start(() -> receiver(id, c));
             }
-        } finally {
-            receiverChannels.forEach(Channel::close); // receivers end when the listener does
+            int r = 0;
+            try {
+                while (true) {
+                    ConnectionInfo ci = server.takeNext();
+                    receiverChannels.get(r).write(ci);
+                    r = (r + 1) % numReceivers;
+                }
+            } finally {
+                receiverChannels.forEach(Channel::close); // receivers end when the listener does
+            }
         }
     }
 

@@ -3,7 +3,6 @@ package io.qfiber.examples.webserver;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.qfiber.Fiber;
-import io.qfiber.net.TcpServer;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -28,20 +27,19 @@ class WebServerTest {
     private static final byte[] REQUEST = "GET / HTTP/1.0\r\nHost: localhost\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
 
     private final ByteArrayOutputStream log = new ByteArrayOutputStream();
-    private TcpServer server;
-    private Fiber<Void> listener;
+    private WebServer.Running server;
 
     @BeforeEach
     void start() {
         WebServer web = new WebServer(new PrintStream(log, true, StandardCharsets.UTF_8), false, Duration.ofSeconds(2));
-        server = web.bind(0);
-        listener = web.start(server, 2);
+        server = web.start(0, 2);
+        assertThat(server).isNotNull();
     }
 
     @AfterEach
     void stop() {
-        server.close();
-        assertThat(listener.join(Duration.ofSeconds(10))).isTrue();
+        server.listener().cancel(); // the listener closes its server and its receivers' channels
+        assertThat(server.listener().join(Duration.ofSeconds(10))).isTrue();
     }
 
     @Test
@@ -123,10 +121,24 @@ class WebServerTest {
     }
 
     @Test
+    void answersAClientThatHalfClosesAfterItsRequest() throws Exception {
+        // printf 'GET / HTTP/1.0\r\n\r\n' | nc -N 127.0.0.1 3128
+        for (int i = 0; i < 50; i++) {
+            try (Socket s = new Socket()) {
+                s.connect(new InetSocketAddress("127.0.0.1", server.port()), 5000);
+                s.setSoTimeout(30_000);
+                s.getOutputStream().write("GET / HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                s.shutdownOutput();
+                assertThat(readAll(s.getInputStream())).as("round " + i).isEqualTo(WebServer.RESPONSE);
+            }
+        }
+    }
+
+    @Test
     void reportsABindFailureAsTheOriginalDoes() {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         WebServer other = new WebServer(new PrintStream(out, true, StandardCharsets.UTF_8), false);
-        assertThat(other.bind(server.port())).isNull();
+        assertThat(other.start(server.port(), 1)).isNull();
         assertThat(out.toString(StandardCharsets.UTF_8)).contains("Failed to bind on port " + server.port());
     }
 
