@@ -27,6 +27,15 @@ import reactor.util.Loggers;
  * example with {@code publishOn(fiber.scheduler())}) runs on that thread whenever the fiber waits
  * in a blocking call of this library.
  *
+ * <h2>Where fibers run</h2>
+ * As in QFiber, fibers live on the thread that started them. In carrier mode
+ * ({@link #threadingMode()}, with {@code --add-opens java.base/java.lang=ALL-UNNAMED}), a plain
+ * fiber started from a threaded fiber, or from a fiber already running on its thread, runs on that
+ * thread, which also drives the event loop of the sockets those fibers use; it runs whenever the
+ * code on that thread waits in the library, never in parallel with it. Other fibers, and every
+ * fiber in shared mode, run on the JDK's shared virtual-thread scheduler;
+ * {@link Builder#onSharedScheduler()} asks for that explicitly.
+ *
  * <p>Start one with {@link #start(String, Runnable)}, {@link #start(String, Callable)} or
  * {@link #builder()}. The handle is thread-safe. A finished fiber's handle does not keep its thread
  * reachable.
@@ -151,8 +160,11 @@ public final class Fiber<T> {
         Builder detached(boolean on);
 
         /**
-         * Makes the fiber threaded: it runs on its own platform thread and Scheduler, disposed
-         * when it ends.
+         * Makes the fiber threaded: its body runs on its own platform thread, with a Scheduler on
+         * that thread. In carrier mode the thread also carries the fibers started from it and the
+         * event loop of their sockets, and lives until they have ended and those sockets are
+         * closed; the scheduler is disposed when the thread ends. {@link Fiber#join()} returns when
+         * the body ends.
          *
          * @return this builder
          */

@@ -119,7 +119,9 @@ public final class TcpServer implements AutoCloseable {
     }
 
     /**
-     * Listens on one address.
+     * Listens on one address. The listening channel lives on the event loop of the calling
+     * thread when that is a threaded fiber's thread in carrier mode (so a listener fiber there is
+     * woken on its own thread), else on one of the library's shared loops.
      *
      * @param host the address or host name to bind, not null
      * @param port the port, 0 for an ephemeral one (see {@link #port()})
@@ -194,7 +196,8 @@ public final class TcpServer implements AutoCloseable {
      * Stops listening and releases the port; a fiber blocked in {@link #takeNext()} wakes with
      * {@link ChannelClosedException}. Connections accepted but not yet taken are closed;
      * connections already taken stay open (their fibers own them). Idempotent. Waits for the port
-     * to be released, except on a non-blocking thread, where the release completes in the
+     * to be released, except where waiting is not allowed (a non-blocking thread, a threaded
+     * fiber's loop work) or the caller is being cancelled: there the release completes in the
      * background.
      */
     @Override

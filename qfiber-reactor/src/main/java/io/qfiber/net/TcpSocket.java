@@ -34,6 +34,14 @@ import reactor.netty.tcp.TcpClient;
  * chunks, so TCP flow control slows the peer down; {@code send} returns only once its bytes were
  * written to the connection, so a peer that does not read slows the sender down.
  *
+ * <p>End of stream: when the peer shuts down its output, {@code recv} returns what was received,
+ * then -1; this side stays open and {@code send} keeps working until it is closed, as with a plain
+ * Java socket. Data that arrived before a close is always readable.
+ *
+ * <p>Threads: the connection's I/O runs on the event loop of the thread that first uses it (an
+ * accepted socket) or connects it: in carrier mode, the threaded fiber's thread that carries the
+ * calling fiber, so its wake-ups and sends stay on that thread.
+ *
  * <p>Errors are {@link UncheckedIOException}s keeping their cause: a peer reset surfaces from
  * {@code recv} or {@code send}, never as a hang. Blocking calls on a Reactor non-blocking thread
  * (a Netty event loop) throw {@link IllegalStateException} at once.

@@ -53,4 +53,15 @@ final class NettyLeakRecorder {
         }
         return List.copyOf(LEAKS);
     }
+
+    /**
+     * The end-of-class check of every networking test: every bridged connection closed, no Netty
+     * leak report, no threaded fiber's thread left (they live while their sockets are open).
+     */
+    static void assertNothingLeaked() {
+        io.qfiber.TestSupport.awaitCondition("all connections closed",
+                () -> io.qfiber.internal.NettyConnection.openConnections() == 0);
+        org.assertj.core.api.Assertions.assertThat(leaksAfterGc()).as("Netty leak reports").isEmpty();
+        io.qfiber.TestSupport.assertNoFiberThreadsLeft();
+    }
 }

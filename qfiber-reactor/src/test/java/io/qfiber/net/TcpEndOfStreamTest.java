@@ -38,9 +38,7 @@ class TcpEndOfStreamTest {
 
     @AfterAll
     static void nothingLeaked() {
-        TestSupport.awaitCondition("all connections closed", () -> NettyConnection.openConnections() == 0);
-        assertThat(NettyLeakRecorder.leaksAfterGc()).as("Netty leak reports").isEmpty();
-        TestSupport.assertNoFiberThreadsLeft();
+        NettyLeakRecorder.assertNothingLeaked();
     }
 
     /** Reads the request until the peer's end of stream, then answers: needs our sending to survive it. */

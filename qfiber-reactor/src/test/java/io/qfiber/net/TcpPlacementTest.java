@@ -39,9 +39,7 @@ class TcpPlacementTest {
 
     @AfterAll
     static void nothingLeaked() {
-        TestSupport.awaitCondition("all connections closed", () -> NettyConnection.openConnections() == 0);
-        assertThat(NettyLeakRecorder.leaksAfterGc()).as("Netty leak reports").isEmpty();
-        TestSupport.assertNoFiberThreadsLeft();
+        NettyLeakRecorder.assertNothingLeaked();
     }
 
     /** Where one handler's socket work ran. */

@@ -39,8 +39,7 @@ class TcpTest {
 
     @AfterAll
     static void nothingLeaked() {
-        TestSupport.awaitCondition("all connections closed", () -> NettyConnection.openConnections() == 0);
-        assertThat(NettyLeakRecorder.leaksAfterGc()).as("Netty leak reports").isEmpty();
+        NettyLeakRecorder.assertNothingLeaked();
     }
 
     @Test

@@ -19,7 +19,8 @@ import org.openjdk.jmh.runner.options.VerboseMode;
  *
  * <p>Environment: {@code BENCH_ROUNDS} (default 3), {@code BENCH_INCLUDE} (a regex of benchmark
  * classes, default all), {@code BENCH_QUICK=1} for short iterations, {@code BENCH_JVM_ARGS} for extra
- * options of the benchmark JVMs.
+ * options of the benchmark JVMs, {@code BENCH_SHARED=1} to run them in shared mode (without the
+ * carrier flag; {@code CarrierPingPongBenchmark} always has it).
  */
 public final class BenchmarkRounds {
     private BenchmarkRounds() {}
@@ -37,6 +38,9 @@ public final class BenchmarkRounds {
 
     private static String[] jvmArgs(String extra) {
         List<String> args = new ArrayList<>(List.of("-Xmx4g"));
+        if (!"1".equals(System.getenv("BENCH_SHARED"))) {
+            args.add("--add-opens=java.base/java.lang=ALL-UNNAMED"); // carrier mode, as the examples run
+        }
         for (String a : extra.trim().split("\\s+")) {
             if (!a.isEmpty()) {
                 args.add(a);

@@ -3,7 +3,6 @@ package io.qfiber.examples.bench;
 import io.qfiber.Channel;
 import io.qfiber.Fiber;
 import io.qfiber.ThreadingMode;
-import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -58,7 +57,7 @@ public class CarrierPingPongBenchmark {
         switch (impl) {
             case "qfiber" -> onOneCarrier(CarrierPingPongBenchmark::channels);
             case "park" -> onOneCarrier(CarrierPingPongBenchmark::parkUnpark);
-            case "sq" -> synchronousQueue();
+            case "sq" -> RendezvousPingPongBenchmark.onVirtualThreads("sq", ROUND_TRIPS);
             default -> throw new IllegalArgumentException(impl);
         }
     }
@@ -122,23 +121,5 @@ public class CarrierPingPongBenchmark {
         if (t != null) {
             LockSupport.unpark(t);
         }
-    }
-
-    private static void synchronousQueue() throws InterruptedException {
-        SynchronousQueue<Integer> ping = new SynchronousQueue<>();
-        SynchronousQueue<Integer> pong = new SynchronousQueue<>();
-        new Workers()
-                .start("pinger", () -> {
-                    for (int i = 0; i < ROUND_TRIPS; i++) {
-                        ping.put(i);
-                        pong.take();
-                    }
-                })
-                .start("ponger", () -> {
-                    for (int i = 0; i < ROUND_TRIPS; i++) {
-                        pong.put(ping.take());
-                    }
-                })
-                .joinAll();
     }
 }

@@ -32,17 +32,25 @@ public class RendezvousPingPongBenchmark {
     @Benchmark
     @OperationsPerInvocation(ROUND_TRIPS)
     public void pingPong() throws InterruptedException {
+        onVirtualThreads(impl, ROUND_TRIPS);
+    }
+
+    /**
+     * Makes {@code roundTrips} round trips between two virtual threads started here (so on the
+     * JDK's shared scheduler when called from a platform thread) over two rendezvous pipes.
+     */
+    static void onVirtualThreads(String impl, int roundTrips) throws InterruptedException {
         Pipe ping = Pipe.create(impl, 0);
         Pipe pong = Pipe.create(impl, 0);
         new Workers()
                 .start("pinger", () -> {
-                    for (int i = 0; i < ROUND_TRIPS; i++) {
+                    for (int i = 0; i < roundTrips; i++) {
                         ping.put(i);
                         pong.take();
                     }
                 })
                 .start("ponger", () -> {
-                    for (int i = 0; i < ROUND_TRIPS; i++) {
+                    for (int i = 0; i < roundTrips; i++) {
                         pong.put(ping.take());
                     }
                 })
