@@ -451,9 +451,11 @@ public final class Fiber<T> {
     }
 
     /**
-     * The scheduler of this fiber: for a threaded fiber, its own single-thread scheduler (disposed
-     * when the fiber ends); for a plain fiber, a shared scheduler that runs each task on a new
-     * virtual thread.
+     * The scheduler of this fiber: for a threaded fiber, its own single-thread scheduler on its
+     * thread (its tasks run while the body waits in the library and must not block there; disposed
+     * when the thread ends: with the body, or in carrier mode once the fibers it carries have
+     * ended too); for a plain fiber, a shared scheduler that runs each task on a new virtual thread
+     * on the JDK's shared scheduler.
      *
      * @return the scheduler
      */
