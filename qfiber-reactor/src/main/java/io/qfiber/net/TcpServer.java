@@ -87,10 +87,10 @@ public final class TcpServer implements AutoCloseable {
                     .attr(SocketLoops.INTAKE, this::accepted)
                     .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                     .handle((in, out) -> {
-                        @SuppressWarnings("unchecked")
-                        reactor.core.publisher.Mono<Void>[] lifetime = new reactor.core.publisher.Mono[1];
-                        in.withConnection(c -> lifetime[0] = SocketBinding.bridgeAccepted(c));
-                        return lifetime[0];
+                        // runs on the loop the first user registered the channel on
+                        reactor.netty.Connection[] connection = new reactor.netty.Connection[1];
+                        in.withConnection(c -> connection[0] = c);
+                        return SocketBinding.bridgeAccepted(connection[0]);
                     })
                     .bind()
                     .timeout(BIND_TIMEOUT));
