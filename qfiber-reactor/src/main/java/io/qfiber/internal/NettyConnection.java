@@ -74,6 +74,7 @@ public final class NettyConnection implements CoreSubscriber<ByteBuf> {
     private final ReentrantLock readLock = new ReentrantLock();
     private volatile @Nullable Subscription subscription;
     private volatile boolean closedLocally;
+    private volatile boolean outputShutDown;
     // The failure of a send that returned before its bytes reached the network.
     private volatile @Nullable Throwable writeFailure;
     private final io.netty.channel.ChannelFutureListener recordWriteFailure = f -> {
@@ -320,6 +321,9 @@ public final class NettyConnection implements CoreSubscriber<ByteBuf> {
         if (closedLocally) {
             throw new UncheckedIOException(new SocketException("send to " + peer + " failed: socket closed"));
         }
+        if (outputShutDown) {
+            throw new UncheckedIOException(new SocketException("send to " + peer + " failed: output shut down"));
+        }
         Throwable earlier = writeFailure;
         if (earlier != null) {
             throw sendFailure(earlier);
@@ -368,6 +372,40 @@ public final class NettyConnection implements CoreSubscriber<ByteBuf> {
     private UncheckedIOException sendFailure(@Nullable Throwable cause) {
         return new UncheckedIOException("send to " + peer + " failed: " + (cause == null ? "closed" : cause.getMessage()),
                 cause instanceof IOException io ? io : new IOException(cause));
+    }
+
+    /**
+     * Half-closes: sends end of stream to the peer once everything sent before has been written;
+     * receiving goes on. Parks until the shutdown is done. Idempotent.
+     */
+    public void shutdownOutput() {
+        Blocking.enter("TcpSocket.shutdownOutput");
+        if (closedLocally) {
+            throw new UncheckedIOException(new SocketException("shutdownOutput of " + peer + " failed: socket closed"));
+        }
+        if (outputShutDown) {
+            return;
+        }
+        outputShutDown = true;
+        if (!(connection.channel() instanceof io.netty.channel.socket.DuplexChannel duplex)) {
+            throw new UnsupportedOperationException("cannot half-close " + connection.channel());
+        }
+        // Queued behind the writes already handed to the channel, on its event loop.
+        ChannelFuture done = duplex.shutdownOutput();
+        if (!done.isDone()) {
+            Thread waiter = Thread.currentThread();
+            done.addListener(f -> Blocking.unpark(waiter));
+            while (!done.isDone()) {
+                if (waiter.isInterrupted()) {
+                    throw new CancellationException("shutdownOutput of " + peer + " cancelled; it completes in the background");
+                }
+                Blocking.park(done, Blocking.NO_DEADLINE);
+            }
+        }
+        if (!done.isSuccess()) {
+            throw new UncheckedIOException("shutdownOutput of " + peer + " failed: " + done.cause().getMessage(),
+                    done.cause() instanceof IOException io ? io : new IOException(done.cause()));
+        }
     }
 
     /** Closes the connection; wakes a fiber blocked in recv. Idempotent; never blocks. */

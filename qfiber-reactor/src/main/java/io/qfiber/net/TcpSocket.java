@@ -233,6 +233,21 @@ public final class TcpSocket implements AutoCloseable {
     }
 
     /**
+     * Half-closes the connection, as {@link java.net.Socket#shutdownOutput()}: the peer reads what
+     * was sent, then end of stream; this side can still {@code recv} until the peer ends its own
+     * stream. Later {@code send}s fail. Parks the calling fiber until the end of stream was
+     * handed to the network. Idempotent.
+     *
+     * @throws UncheckedIOException  if the socket is closed or the shutdown failed
+     * @throws java.util.concurrent.CancellationException if the fiber is cancelled while waiting;
+     *                               the shutdown still happens
+     * @throws IllegalStateException if called on a Reactor non-blocking thread
+     */
+    public void shutdownOutput() {
+        binding.connection("TcpSocket.shutdownOutput").shutdownOutput();
+    }
+
+    /**
      * Closes the connection. A fiber blocked in {@code recv} on this socket wakes with an
      * {@link UncheckedIOException}. Idempotent; never blocks.
      */

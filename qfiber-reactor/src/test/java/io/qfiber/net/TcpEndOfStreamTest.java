@@ -193,6 +193,51 @@ class TcpEndOfStreamTest {
     }
 
     @Test
+    void ourSocketHalfClosesAndKeepsReading() throws Exception {
+        int rounds = TestSupport.scaled(100);
+        AtomicInteger requestsSeen = new AtomicInteger();
+        try (TcpServer server = TcpServer.listen("127.0.0.1", 0)) {
+            Fiber<Void> listener = Fiber.start("listener", () -> {
+                for (;;) {
+                    TcpSocket s = server.takeNext().socket();
+                    Fiber.builder().name("handler").detached().start(() -> answerAfterEndOfStream(s, requestsSeen));
+                }
+            });
+            for (int i = 0; i < rounds; i++) {
+                boolean carried = i % 2 == 1;
+                Fiber.Builder b = Fiber.builder().name("half-closing-client-" + i);
+                Fiber<String> client = (carried ? b.threaded() : b).start(() -> {
+                    try (TcpSocket s = TcpSocket.connect("127.0.0.1", server.port(), Duration.ofSeconds(5))) {
+                        s.send(REQUEST);
+                        s.shutdownOutput(); // the server reads until our end of stream, then answers
+                        s.shutdownOutput(); // idempotent
+                        org.assertj.core.api.Assertions.assertThatThrownBy(() -> s.send(REQUEST))
+                                .isInstanceOf(UncheckedIOException.class).hasMessageContaining("output shut down");
+                        return readAll(s);
+                    }
+                });
+                assertThat(client.join()).as("round " + i).isEqualTo(new String(RESPONSE, StandardCharsets.US_ASCII));
+            }
+            assertThat(requestsSeen.get()).isEqualTo(rounds);
+            listener.cancel();
+        }
+    }
+
+    @Test
+    void shutdownOutputOfAClosedSocketFailsAndIsRefusedOnEventLoops() throws Exception {
+        try (TcpServer server = TcpServer.listen("127.0.0.1", 0)) {
+            TcpSocket client = TcpSocket.connect("127.0.0.1", server.port(), Duration.ofSeconds(5));
+            Throwable onLoop = reactor.core.publisher.Mono.fromCallable(() -> TestSupport.catching(client::shutdownOutput))
+                    .subscribeOn(reactor.core.scheduler.Schedulers.parallel()).block(Duration.ofSeconds(5));
+            assertThat(onLoop).isInstanceOf(IllegalStateException.class);
+            client.close();
+            org.assertj.core.api.Assertions.assertThatThrownBy(client::shutdownOutput)
+                    .isInstanceOf(UncheckedIOException.class).hasMessageContaining("closed");
+            server.takeNext().socket().close();
+        }
+    }
+
+    @Test
     void sendingAfterTheClientHalfClosedReachesIt() throws Exception {
         try (TcpServer server = TcpServer.listen("127.0.0.1", 0);
              Socket client = new Socket(InetAddress.getLoopbackAddress(), server.port())) {
