@@ -18,6 +18,8 @@ import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
 import reactor.util.Logger;
 import reactor.util.Loggers;
+import reactor.util.context.Context;
+import reactor.util.context.ContextView;
 
 /**
  * A fiber: sequential, blocking-style code running concurrently with other fibers, QFiber's
@@ -70,10 +72,13 @@ public final class Fiber<T> {
     // The running thread; cleared when the body ends so a finished handle holds no thread.
     private volatile @Nullable Thread thread;
     private volatile boolean cancelRequested;
+    // The subscriber's Reactor Context for a fiber started by mono/flux; empty otherwise.
+    private final ContextView context;
 
-    private Fiber(String name, boolean detached, boolean threaded, boolean shared, Callable<T> body) {
+    private Fiber(String name, boolean detached, boolean threaded, boolean shared, ContextView context, Callable<T> body) {
         this.name = name;
         this.detached = detached;
+        this.context = context;
         if (threaded) {
             ThreadedFiberThread t = new ThreadedFiberThread(name, () -> run(body));
             this.threadedThread = t;
@@ -228,6 +233,7 @@ public final class Fiber<T> {
         private boolean detached;
         private boolean threaded;
         private boolean shared;
+        private ContextView context = Context.empty();
 
         @Override
         public Builder name(String name) {
@@ -284,7 +290,7 @@ public final class Fiber<T> {
                 throw new IllegalStateException("fiber '" + name + "' cannot be both threaded and on the shared "
                         + "scheduler: a threaded fiber runs on its own thread");
             }
-            Fiber<T> fiber = new Fiber<>(name, detached, threaded, shared, body);
+            Fiber<T> fiber = new Fiber<>(name, detached, threaded, shared, context, body);
             Thread t = fiber.thread;
             assert t != null;
             ThreadedFiberThread carrier = fiber.carrier;
@@ -555,11 +561,27 @@ public final class Fiber<T> {
      * @throws CancellationException if the fiber is cancelled meanwhile; the subscription is then
      *                               cancelled
      * @throws IllegalStateException on a Reactor non-blocking thread
+     * @see #context() the context the subscription carries
      */
     public static <T> @Nullable T await(Mono<T> mono) {
         Objects.requireNonNull(mono, "mono");
         Blocking.enter("Fiber.await");
-        return MonoAwait.await(mono);
+        return MonoAwait.await(mono, context());
+    }
+
+    /**
+     * The Reactor {@link reactor.util.context.Context} of the subscriber that started the calling
+     * fiber through {@link #mono} or {@link #flux}: request data a Spring or Reactor pipeline
+     * carries (security, tenant, trace ids) reaches blocking-style fiber code this way. Each
+     * subscription's fiber sees its own subscriber's context. {@link #await} passes it on to the
+     * awaited Mono. Never blocks.
+     *
+     * @return the subscriber's context inside a fiber started by {@code mono} or {@code flux};
+     *         {@code Context.empty()} elsewhere (other fibers, platform threads)
+     */
+    public static ContextView context() {
+        Fiber<?> f = CURRENT.get();
+        return f != null ? f.context : Context.empty();
     }
 
     /**
@@ -574,7 +596,10 @@ public final class Fiber<T> {
     public static <T> Mono<T> mono(Callable<T> body) {
         Objects.requireNonNull(body, "body");
         return Mono.create(sink -> {
-            Fiber<T> fiber = builder().name("mono").start(body);
+            FiberBuilder b = new FiberBuilder();
+            b.name("mono");
+            b.context = sink.contextView();
+            Fiber<T> fiber = b.start(body);
             sink.onCancel(fiber::cancel);
             fiber.result.whenComplete((value, error) -> {
                 if (error == null) {
@@ -599,9 +624,12 @@ public final class Fiber<T> {
      */
     public static <T> Flux<T> flux(Consumer<Channel<T>> body) {
         Objects.requireNonNull(body, "body");
-        return Flux.defer(() -> {
+        return Flux.deferContextual(subscriberContext -> {
             Channel<T> channel = Channel.<T>builder().name("flux").capacity(0).build();
-            Fiber<Void> fiber = builder().name("flux").start(() -> body.accept(channel));
+            FiberBuilder b = new FiberBuilder();
+            b.name("flux");
+            b.context = subscriberContext;
+            Fiber<Void> fiber = b.start(() -> body.accept(channel));
             fiber.result.whenComplete((v, error) -> {
                 if (error == null || error instanceof CancellationException) {
                     channel.close();

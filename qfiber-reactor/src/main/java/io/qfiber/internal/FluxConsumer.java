@@ -191,7 +191,11 @@ final class FluxConsumer<T> extends Waiter {
             Object handed = handOff;
             if (handed != null) {
                 // A writer took us as a waiting reader: we were registered with demand, and took
-                // nothing else since (see below), so this value has its demand.
+                // nothing else since (see below), so this value has its demand. (Checked anyway:
+                // a value without demand waits here for a request, or goes to onDrop on cancel.)
+                if (emitted == requested) {
+                    return;
+                }
                 handOff = null;
                 emit((T) handed);
                 continue;
@@ -217,6 +221,10 @@ final class FluxConsumer<T> extends Waiter {
                     return; // a writer unlinked us: its wake-up runs this loop again, with its value
                 }
                 registered = false;
+            } else if (handOff != null) {
+                // A wake-up cleared `registered` after its writer set handOff: read in this order
+                // (registered, then handOff), the hand-off is seen before we take anything else.
+                continue;
             }
             T v = channel.poll();
             if (v != null) {

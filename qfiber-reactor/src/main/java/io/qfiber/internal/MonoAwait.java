@@ -6,6 +6,8 @@ import org.reactivestreams.Subscription;
 import reactor.core.CoreSubscriber;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Operators;
+import reactor.util.context.Context;
+import reactor.util.context.ContextView;
 
 /**
  * {@code Fiber.await(Mono)}: subscribes and parks the caller until the Mono signals. The
@@ -14,12 +16,15 @@ import reactor.core.publisher.Operators;
  */
 public final class MonoAwait<T> implements CoreSubscriber<T> {
     private final Thread waiter = Thread.currentThread();
+    private final Context context;
     private volatile @Nullable Subscription subscription;
     private @Nullable T value;
     private @Nullable Throwable error;
     private volatile boolean done;
 
-    private MonoAwait() {}
+    private MonoAwait(Context context) {
+        this.context = context;
+    }
 
     /**
      * Subscribes to {@code mono} and waits for its signal.
@@ -29,7 +34,20 @@ public final class MonoAwait<T> implements CoreSubscriber<T> {
      * @return the value or null
      */
     public static <T> @Nullable T await(Mono<T> mono) {
-        MonoAwait<T> s = new MonoAwait<>();
+        return await(mono, Context.empty());
+    }
+
+    /**
+     * Subscribes to {@code mono} with {@code context} as the subscriber's Reactor context and
+     * waits for its signal.
+     *
+     * @param mono    the Mono
+     * @param context the context the subscription carries
+     * @param <T>     value type
+     * @return the value or null
+     */
+    public static <T> @Nullable T await(Mono<T> mono, ContextView context) {
+        MonoAwait<T> s = new MonoAwait<>(Context.of(context));
         mono.subscribe(s);
         while (!s.done) {
             if (Thread.currentThread().isInterrupted()) {
@@ -53,6 +71,11 @@ public final class MonoAwait<T> implements CoreSubscriber<T> {
             throw new CompletionException(e);
         }
         return s.value;
+    }
+
+    @Override
+    public Context currentContext() {
+        return context;
     }
 
     @Override
