@@ -504,20 +504,7 @@ public final class Fiber<T> {
     }
 
     private void awaitDone(long deadline) {
-        if (result.isDone()) {
-            return;
-        }
-        Thread waiter = Thread.currentThread();
-        result.whenComplete((v, e) -> Blocking.unpark(waiter));
-        while (!result.isDone()) {
-            if (waiter.isInterrupted()) {
-                throw Blocking.cancelled();
-            }
-            if (Blocking.expired(deadline)) {
-                return;
-            }
-            Blocking.park(result, deadline);
-        }
+        Blocking.awaitCompletion(result, deadline);
     }
 
     // ---- helpers for code inside fibers ----

@@ -32,11 +32,7 @@ public final class Blocking {
         if (SPINS == 0) {
             return 0;
         }
-        Thread t = Thread.currentThread();
-        if (t instanceof ThreadedFiberThread) {
-            return 0;
-        }
-        return t.isVirtual() && Carriers.enabled() && Carriers.currentCarrierThread() instanceof ThreadedFiberThread ? 0 : SPINS;
+        return ThreadedFiberThread.current() != null ? 0 : SPINS;
     }
 
     /**
@@ -139,6 +135,31 @@ public final class Blocking {
             threaded.wakeBody();
         } else {
             LockSupport.unpark(thread);
+        }
+    }
+
+    /**
+     * Parks the caller until {@code future} completes or the deadline passes (then it returns
+     * with the future still pending).
+     *
+     * @param future   what to wait for
+     * @param deadline a value from {@link #deadline} or {@link #NO_DEADLINE}
+     * @throws java.util.concurrent.CancellationException if the caller is interrupted meanwhile
+     */
+    public static void awaitCompletion(java.util.concurrent.CompletableFuture<?> future, long deadline) {
+        if (future.isDone()) {
+            return;
+        }
+        Thread waiter = Thread.currentThread();
+        future.whenComplete((v, e) -> unpark(waiter));
+        while (!future.isDone()) {
+            if (waiter.isInterrupted()) {
+                throw cancelled();
+            }
+            if (expired(deadline)) {
+                return;
+            }
+            park(future, deadline);
         }
     }
 }

@@ -353,25 +353,39 @@ public final class NettyConnection implements CoreSubscriber<ByteBuf> {
             written.addListener(recordWriteFailure);
             return;
         }
-        if (!written.isDone()) {
-            // The peer is not keeping up: wait until this write reached the network.
-            Thread waiter = Thread.currentThread();
-            written.addListener(f -> Blocking.unpark(waiter));
-            while (!written.isDone()) {
-                if (waiter.isInterrupted()) {
-                    throw new CancellationException("send to " + peer + " cancelled; part of the data may have been sent");
-                }
-                Blocking.park(written, Blocking.NO_DEADLINE);
-            }
-        }
-        if (!written.isSuccess()) {
-            throw sendFailure(written.cause());
-        }
+        // The peer is not keeping up: wait until this write reached the network.
+        awaitNetty(written, "send to " + peer, "part of the data may have been sent");
     }
 
     private UncheckedIOException sendFailure(@Nullable Throwable cause) {
-        return new UncheckedIOException("send to " + peer + " failed: " + (cause == null ? "closed" : cause.getMessage()),
+        return ioFailure("send to " + peer, cause);
+    }
+
+    private static UncheckedIOException ioFailure(String what, @Nullable Throwable cause) {
+        return new UncheckedIOException(what + " failed: " + (cause == null ? "closed" : cause.getMessage()),
                 cause instanceof IOException io ? io : new IOException(cause));
+    }
+
+    /**
+     * Parks the caller until a Netty operation is done.
+     *
+     * @throws CancellationException if the caller is interrupted meanwhile (the operation goes on)
+     * @throws UncheckedIOException  if the operation failed
+     */
+    private static void awaitNetty(ChannelFuture done, String what, String ifCancelled) {
+        if (!done.isDone()) {
+            Thread waiter = Thread.currentThread();
+            done.addListener(f -> Blocking.unpark(waiter));
+            while (!done.isDone()) {
+                if (waiter.isInterrupted()) {
+                    throw new CancellationException(what + " cancelled; " + ifCancelled);
+                }
+                Blocking.park(done, Blocking.NO_DEADLINE);
+            }
+        }
+        if (!done.isSuccess()) {
+            throw ioFailure(what, done.cause());
+        }
     }
 
     /**
@@ -391,21 +405,7 @@ public final class NettyConnection implements CoreSubscriber<ByteBuf> {
             throw new UnsupportedOperationException("cannot half-close " + connection.channel());
         }
         // Queued behind the writes already handed to the channel, on its event loop.
-        ChannelFuture done = duplex.shutdownOutput();
-        if (!done.isDone()) {
-            Thread waiter = Thread.currentThread();
-            done.addListener(f -> Blocking.unpark(waiter));
-            while (!done.isDone()) {
-                if (waiter.isInterrupted()) {
-                    throw new CancellationException("shutdownOutput of " + peer + " cancelled; it completes in the background");
-                }
-                Blocking.park(done, Blocking.NO_DEADLINE);
-            }
-        }
-        if (!done.isSuccess()) {
-            throw new UncheckedIOException("shutdownOutput of " + peer + " failed: " + done.cause().getMessage(),
-                    done.cause() instanceof IOException io ? io : new IOException(done.cause()));
-        }
+        awaitNetty(duplex.shutdownOutput(), "shutdownOutput of " + peer, "it completes in the background");
     }
 
     /** Closes the connection; wakes a fiber blocked in recv. Idempotent; never blocks. */

@@ -151,7 +151,7 @@ public final class SocketBinding {
         if (connected == null) {
             throw new IllegalStateException("connection was not prepared by prepareConnect");
         }
-        await(connected);
+        Blocking.awaitCompletion(connected, Blocking.NO_DEADLINE);
         try {
             return connected.join();
         } catch (java.util.concurrent.CompletionException e) {
@@ -160,19 +160,6 @@ public final class SocketBinding {
         } catch (java.util.concurrent.CancellationException e) {
             connection.dispose();
             throw e;
-        }
-    }
-
-    private static void await(CompletableFuture<?> future) {
-        if (!future.isDone()) {
-            Thread waiter = Thread.currentThread();
-            future.whenComplete((c, e) -> Blocking.unpark(waiter));
-            while (!future.isDone()) {
-                if (Thread.currentThread().isInterrupted()) {
-                    throw Blocking.cancelled();
-                }
-                Blocking.park(future, Blocking.NO_DEADLINE);
-            }
         }
     }
 
@@ -197,7 +184,7 @@ public final class SocketBinding {
             throw new UncheckedIOException(new SocketException(operation + " on " + peer + " failed: socket closed"));
         }
         bind(SocketLoops.get().loopForCaller());
-        await(bridge);
+        Blocking.awaitCompletion(bridge, Blocking.NO_DEADLINE);
         try {
             return bridge.join();
         } catch (java.util.concurrent.CompletionException e) {

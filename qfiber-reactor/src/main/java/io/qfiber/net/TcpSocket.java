@@ -1,23 +1,23 @@
 package io.qfiber.net;
 
+import io.netty.channel.ChannelOption;
+import io.netty.resolver.NoopAddressResolverGroup;
+import io.netty.util.NetUtil;
 import io.qfiber.internal.Blocking;
 import io.qfiber.internal.MonoAwait;
 import io.qfiber.internal.NettyTransport;
 import io.qfiber.internal.SocketBinding;
 import io.qfiber.internal.SocketLoops;
-import io.netty.channel.ChannelOption;
-import io.netty.resolver.NoopAddressResolverGroup;
-import io.netty.util.NetUtil;
-import java.net.InetAddress;
-import java.net.SocketTimeoutException;
-import java.net.UnknownHostException;
-import reactor.core.publisher.Mono;
-import reactor.core.scheduler.Schedulers;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
+import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.Objects;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
 import reactor.netty.Connection;
 import reactor.netty.tcp.TcpClient;
 

@@ -44,12 +44,7 @@ class TcpEndOfStreamTest {
     /** Reads the request until the peer's end of stream, then answers: needs our sending to survive it. */
     private static void answerAfterEndOfStream(TcpSocket s, AtomicInteger requestsSeen) {
         try (s) {
-            ByteArrayOutputStream request = new ByteArrayOutputStream();
-            byte[] buf = new byte[64];
-            for (int n; (n = s.recv(buf, Duration.ofSeconds(10))) != -1; ) {
-                request.write(buf, 0, n);
-            }
-            if (java.util.Arrays.equals(request.toByteArray(), REQUEST)) {
+            if (readAll(s).equals(new String(REQUEST, StandardCharsets.US_ASCII))) {
                 requestsSeen.incrementAndGet();
             }
             s.send(RESPONSE);
