@@ -5,6 +5,9 @@ import io.qfiber.internal.Carriers;
 import io.qfiber.internal.FiberSchedulers;
 import io.qfiber.internal.MonoAwait;
 import io.qfiber.internal.ThreadedFiberThread;
+import io.qfiber.internal.WaiterList;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.Callable;
@@ -69,6 +72,18 @@ public final class Fiber<T> {
     // The threaded fiber's thread this plain fiber runs on (carrier mode), or null.
     private final @Nullable ThreadedFiberThread carrier;
     private final CompletableFuture<T> result = new CompletableFuture<>();
+    private static final VarHandle END_WAITERS;
+
+    static {
+        try {
+            END_WAITERS = MethodHandles.lookup().findVarHandle(Fiber.class, "endWaiters", WaiterList.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** Selects waiting for this fiber to end (onJoin); created on first use, woken once it has ended. */
+    private volatile @Nullable WaiterList endWaiters;
     // The running thread; cleared when the body ends so a finished handle holds no thread.
     private volatile @Nullable Thread thread;
     private volatile boolean cancelRequested;
@@ -328,6 +343,12 @@ public final class Fiber<T> {
             } else {
                 fail(failure);
             }
+            // After completing (a volatile write), look for waiters; a select registers, then
+            // looks at the outcome: one of the two sees the other.
+            WaiterList waiters = endWaiters;
+            if (waiters != null) {
+                waiters.wakeAll();
+            }
         } finally {
             ThreadedFiberThread c = carrier;
             if (c != null) {
@@ -493,13 +514,38 @@ public final class Fiber<T> {
                 + (isAlive() ? ", alive]" : ", ended]");
     }
 
-    private void checkJoinable(String operation) {
+    /** The outcome, for {@link Select#onJoin}. */
+    CompletableFuture<T> outcome() {
+        return result;
+    }
+
+    /** The waiters woken when this fiber ends, for {@link Select#onJoin}; created on first use. */
+    WaiterList endWaiters() {
+        WaiterList w = endWaiters;
+        if (w == null) {
+            WaiterList fresh = new WaiterList();
+            w = END_WAITERS.compareAndSet(this, null, fresh) ? fresh : endWaiters;
+        }
+        assert w != null;
+        return w;
+    }
+
+    /**
+     * Checks that a join-like wait on this fiber is allowed: not detached, not the caller itself.
+     *
+     * @param operation the operation, for the message
+     */
+    void checkJoinableBy(String operation) {
         if (detached) {
             throw new IllegalStateException("fiber '" + name + "' is detached and cannot be joined");
         }
         if (CURRENT.get() == this && thread == Thread.currentThread()) {
             throw new IllegalStateException("fiber '" + name + "' cannot " + operation + " itself");
         }
+    }
+
+    private void checkJoinable(String operation) {
+        checkJoinableBy(operation);
         Blocking.enter("Fiber." + operation);
     }
 

@@ -78,6 +78,19 @@ public abstract class AbstractChannel<T> implements Channel<T> {
     /** Marks the kind closed (after the cause is set) and wakes its blocked writers. */
     abstract void closeBuffer();
 
+    /**
+     * Select: registers a writing clause's node for a round, then re-checks.
+     *
+     * @return true if writing may succeed now, or the channel is closed
+     */
+    abstract boolean registerSelectWriter(SelectNode node, T value);
+
+    /** Select: withdraws a writing clause's node (no effect once a waker or reader has it). */
+    abstract void unregisterSelectWriter(SelectNode node);
+
+    /** Passes a writer wake-up on when the writer that got it leaves without writing. */
+    abstract void passOnWriterWakeUp();
+
     // ---- Channel ----
 
     @Override

@@ -174,15 +174,30 @@ final class BufferedChannel<T> extends AbstractChannel<T> {
                 }
             }
             if (!writers.remove(w) && (Thread.currentThread().isInterrupted() || Blocking.expired(deadline))) {
-                // Woken for room we will not use: pass the wake-up on.
-                if (hasRoom()) {
-                    writers.wakeOne();
-                }
+                passOnWriterWakeUp(); // woken for room we will not use
             }
             if (Thread.currentThread().isInterrupted()) {
                 throw Blocking.cancelled();
             }
         }
+    }
+
+    @Override
+    void passOnWriterWakeUp() {
+        if (hasRoom() || isClosed()) {
+            writers.wakeOne();
+        }
+    }
+
+    @Override
+    boolean registerSelectWriter(SelectNode node, T value) {
+        writers.add(node);
+        return hasRoom() || isClosed();
+    }
+
+    @Override
+    void unregisterSelectWriter(SelectNode node) {
+        writers.remove(node);
     }
 
     private long refreshDeq() {

@@ -1,5 +1,7 @@
 package io.qfiber.internal;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.CompletionException;
 import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Subscription;
@@ -15,6 +17,8 @@ import reactor.util.context.ContextView;
  * after every wake-up.
  */
 public final class MonoAwait<T> implements CoreSubscriber<T> {
+    private static final VarHandle SUBSCRIPTION =
+            FieldHandles.find(MethodHandles.lookup(), MonoAwait.class, "subscription", Subscription.class);
     private final Thread waiter = Thread.currentThread();
     private final Context context;
     private volatile @Nullable Subscription subscription;
@@ -51,26 +55,37 @@ public final class MonoAwait<T> implements CoreSubscriber<T> {
         mono.subscribe(s);
         while (!s.done) {
             if (Thread.currentThread().isInterrupted()) {
-                Subscription sub = s.subscription;
+                // getAndSet, so that a subscription arriving concurrently is cancelled by one side.
+                Subscription sub = (Subscription) SUBSCRIPTION.getAndSet(s, Operators.cancelledSubscription());
                 if (sub != null) {
                     sub.cancel();
                 }
-                s.subscription = Operators.cancelledSubscription();
                 throw Blocking.cancelled();
             }
             Blocking.park(s, Blocking.NO_DEADLINE);
         }
         Throwable e = s.error;
         if (e != null) {
-            if (e instanceof RuntimeException re) {
-                throw re;
-            }
-            if (e instanceof Error err) {
-                throw err;
-            }
-            throw new CompletionException(e);
+            throw rethrow(e);
         }
         return s.value;
+    }
+
+    /**
+     * How a Mono's error reaches a blocking caller: unchecked exceptions and errors as they are,
+     * checked ones wrapped in {@link CompletionException}.
+     *
+     * @param e the error signalled
+     * @return the exception to throw (errors are thrown from here)
+     */
+    static RuntimeException rethrow(Throwable e) {
+        if (e instanceof RuntimeException re) {
+            return re;
+        }
+        if (e instanceof Error err) {
+            throw err;
+        }
+        return new CompletionException(e);
     }
 
     @Override
@@ -80,9 +95,10 @@ public final class MonoAwait<T> implements CoreSubscriber<T> {
 
     @Override
     public void onSubscribe(Subscription s) {
-        if (Operators.validate(subscription, s)) {
-            subscription = s;
+        if (SUBSCRIPTION.compareAndSet(this, null, s)) {
             s.request(Long.MAX_VALUE);
+        } else {
+            s.cancel(); // cancelled before it arrived, or a second subscription
         }
     }
 

@@ -39,9 +39,7 @@ final class RendezvousChannel<T> extends AbstractChannel<T> {
     @Override
     @Nullable T poll() {
         Offer s = slot;
-        if (s != null && SLOT.compareAndSet(this, s, null)) {
-            // Removing it from the slot made it ours alone: no CAS needed on its state.
-            s.state = Offer.TAKEN;
+        if (s != null && SLOT.compareAndSet(this, s, null) && s.takeFromSlot()) {
             @SuppressWarnings("unchecked")
             T v = (T) s.value;
             s.wakeWriter();
@@ -155,47 +153,116 @@ final class RendezvousChannel<T> extends AbstractChannel<T> {
     void closeBuffer() {
         closed = true;
         Offer s = slot;
-        if (s != null && SLOT.compareAndSet(this, s, null)) {
-            s.state = Offer.CANCELLED;
-            Blocking.unpark(s.writer);
+        if (s != null && SLOT.compareAndSet(this, s, null) && s.cancelFromSlot()) {
+            s.wakeWriterAlways();
         }
         for (Offer o = offers.poll(); o != null; o = offers.poll()) {
             if (o.cancel()) {
-                Blocking.unpark(o.writer);
+                o.wakeWriterAlways();
             }
         }
     }
 
-    /** A writer waiting for its value to be taken. */
+    @Override
+    boolean registerSelectWriter(SelectNode node, T value) {
+        if (closed) {
+            return true;
+        }
+        // Published like a blocked writer's offer; whoever takes or cancels it must win the
+        // select's round first (Offer.take/cancel), so a value is taken only from a select
+        // that has not fired yet, and then fires it.
+        Offer o = new Offer(value, node);
+        node.attachment = o;
+        if (!(offers.isEmpty() && SLOT.compareAndSet(this, null, o))) {
+            offers.offer(o);
+        }
+        if (!readers.isEmpty()) {
+            readers.wakeOne();
+        }
+        return closed;
+    }
+
+    @Override
+    void unregisterSelectWriter(SelectNode node) {
+        // A queued offer of a round that has ended is dead (its take fails) and is skipped and
+        // dropped by the next poll; one in the slot is removed now.
+        Object o = node.attachment;
+        if (o != null && slot == o) {
+            SLOT.compareAndSet(this, o, null);
+        }
+    }
+
+    @Override
+    void passOnWriterWakeUp() {
+        // Writers are never woken for room here: a reader takes their offer instead.
+    }
+
+    /** A writer waiting for its value to be taken: a blocked writer, or a select's write clause. */
     private static final class Offer {
         static final int WAITING = 0;
         static final int TAKEN = 1;
         static final int CANCELLED = 2;
+        static final Object TAKEN_BY_READER = new Object();
         static final VarHandle STATE = FieldHandles.find(MethodHandles.lookup(), Offer.class, "state", int.class);
 
         final Object value;
         final Thread writer = Thread.currentThread();
+        /** The select clause this offer belongs to; null for a blocked writer. */
+        final @Nullable SelectNode select;
         volatile int state;
         // Set by the writer before it parks; a writer still spinning needs no unpark, which
         // saves the permit round trip on the fast path.
         volatile boolean writerParked;
 
+        Offer(Object value) {
+            this(value, null);
+        }
+
+        Offer(Object value, @Nullable SelectNode select) {
+            this.value = value;
+            this.select = select;
+        }
+
         void wakeWriter() {
-            if (writerParked) {
+            if (select != null) {
+                select.wake();
+            } else if (writerParked) {
                 Blocking.unpark(writer);
             }
         }
 
-        Offer(Object value) {
-            this.value = value;
+        void wakeWriterAlways() {
+            if (select != null) {
+                select.wake();
+            } else {
+                Blocking.unpark(writer);
+            }
+        }
+
+        /** A reader removed the offer from the slot, which made it the reader's alone unless it is a select's. */
+        boolean takeFromSlot() {
+            if (select != null) {
+                return select.claim(TAKEN_BY_READER);
+            }
+            state = TAKEN;
+            return true;
+        }
+
+        /** Close removed the offer from the slot. */
+        boolean cancelFromSlot() {
+            if (select != null) {
+                return select.claim(null);
+            }
+            state = CANCELLED;
+            return true;
         }
 
         boolean take() {
-            return STATE.compareAndSet(this, WAITING, TAKEN);
+            return select != null ? select.claim(TAKEN_BY_READER) : STATE.compareAndSet(this, WAITING, TAKEN);
         }
 
         boolean cancel() {
-            return STATE.compareAndSet(this, WAITING, CANCELLED);
+            return select != null ? select.claim(null) : STATE.compareAndSet(this, WAITING, CANCELLED);
         }
     }
 }

@@ -15,10 +15,28 @@ public abstract class Waiter {
     @Nullable Waiter prev;
     @Nullable Waiter next;
     boolean linked;
+    // Set by wakeAll under the lock, read by it after: whether this waiter claimed the wake-up.
+    boolean claimed;
 
     /** A value handed over directly by the party that unlinked this waiter, or null for a plain wake-up. */
     volatile @Nullable Object handOff;
 
-    /** Called once after this waiter was unlinked by a wake-up; never under a lock. */
+    /**
+     * Called by a waker that has just unlinked this waiter, under the list's lock, before
+     * {@link #wake()}: accepts the wake-up (and {@code value}, when handed over) or declines it.
+     * A waiter of a {@code select} declines once another of its clauses has fired; the waker then
+     * goes on to the next waiter, so a declined wake-up or value is never lost. Must not block.
+     *
+     * @param value the value handed over, or null for a plain wake-up
+     * @return true if this waiter takes the wake-up
+     */
+    protected boolean claim(@Nullable Object value) {
+        if (value != null) {
+            handOff = value;
+        }
+        return true;
+    }
+
+    /** Called once after this waiter was unlinked by a wake-up it claimed; never under a lock. */
     protected abstract void wake();
 }

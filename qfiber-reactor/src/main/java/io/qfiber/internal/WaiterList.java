@@ -77,14 +77,16 @@ public final class WaiterList {
         }
     }
 
-    /** Unlinks the first waiter, if any, and wakes it. */
+    /** Unlinks the first waiter that claims the wake-up, if any, and wakes it. */
     public void wakeOne() {
         Waiter w;
         lock.lock();
         try {
-            w = head;
-            if (w != null) {
+            for (w = head; w != null; w = head) {
                 unlink(w);
+                if (w.claim(null)) {
+                    break;
+                }
             }
         } finally {
             lock.unlock();
@@ -104,22 +106,25 @@ public final class WaiterList {
         Waiter w;
         lock.lock();
         try {
-            w = head;
-            if (w == null) {
-                return false;
+            for (w = head; w != null; w = head) {
+                unlink(w);
+                // claim() stores the value before the wake (and before the waiter can observe
+                // itself unlinked through the lock), so the waiter sees it once it knows it was woken.
+                if (w.claim(value)) {
+                    break;
+                }
             }
-            unlink(w);
-            // Written before the wake (and before the waiter can observe itself unlinked through
-            // the lock), so the waiter always sees the value once it knows it was woken.
-            w.handOff = value;
         } finally {
             lock.unlock();
+        }
+        if (w == null) {
+            return false;
         }
         w.wake();
         return true;
     }
 
-    /** Unlinks every waiter and wakes each, outside the lock. */
+    /** Unlinks every waiter and wakes each that claims the wake-up, outside the lock. */
     public void wakeAll() {
         Waiter w;
         lock.lock();
@@ -127,6 +132,7 @@ public final class WaiterList {
             w = head;
             for (Waiter x = w; x != null; x = x.next) {
                 x.linked = false;
+                x.claimed = x.claim(null);
             }
             head = null;
             tail = null;
@@ -138,7 +144,9 @@ public final class WaiterList {
             Waiter next = w.next;
             w.prev = null;
             w.next = null;
-            w.wake();
+            if (w.claimed) {
+                w.wake();
+            }
             w = next;
         }
     }

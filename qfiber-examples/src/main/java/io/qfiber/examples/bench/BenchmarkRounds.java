@@ -34,6 +34,7 @@ public final class BenchmarkRounds {
         BASELINES.put(CarrierPingPongBenchmark.class.getSimpleName(), List.of("park", "sq"));
         BASELINES.put(FiberStartBenchmark.class.getSimpleName(), List.of("virtualThread"));
         BASELINES.put(FluxDrainBenchmark.class.getSimpleName(), List.of("abq", "naiveSink"));
+        BASELINES.put(SelectBenchmark.class.getSimpleName(), List.of("jox", "plainRead"));
     }
 
     private static String[] jvmArgs(String extra) {

@@ -1,0 +1,296 @@
+package io.qfiber.internal;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
+import org.reactivestreams.Subscription;
+import reactor.core.CoreSubscriber;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Operators;
+import reactor.util.context.Context;
+import reactor.util.context.ContextView;
+
+/**
+ * One clause of one {@code select()} call, as {@link Selector} drives it: try without blocking,
+ * register a node for a round, unregister it, and pass on a wake-up it did not use. A clause
+ * object lives for one call and is used by the selecting thread only, except where noted.
+ */
+public abstract class SelectClause {
+    int index;
+    /** The node of the current round, while registered. */
+    @Nullable SelectNode node;
+    /** The value the clause fired with (null for writes, empty Monos and Runnable fibers). */
+    public @Nullable Object result;
+
+    /** Once per call, before the first try (a Mono subscribes here). */
+    void start() {}
+
+    /**
+     * Performs the clause's operation if it can without blocking.
+     *
+     * @return true if it fired ({@link #result} set)
+     * @throws RuntimeException when the clause fires by failing: a closed channel, a failed or
+     *                          cancelled fiber, a failed Mono
+     */
+    abstract boolean tryNow();
+
+    /**
+     * Registers {@code node} for the current round, then re-checks the condition.
+     *
+     * @return true if the clause may be ready now (the selector then aborts the round and tries)
+     */
+    abstract boolean register(SelectNode node);
+
+    /** Unregisters a node of an ended round; no effect if a waker already unlinked it. */
+    abstract void unregister(SelectNode node);
+
+    /** The node won with a transfer: {@code handOff} is the value read, or a marker for a write taken. */
+    void transferred(Object handOff) {
+        throw new IllegalStateException("clause " + getClass().getSimpleName() + " takes no transfers");
+    }
+
+    /** A plain wake-up for this clause was not used: pass it to the next waiter. */
+    void passOn() {}
+
+    /** Once per call, at its end. */
+    void finish(boolean fired) {}
+
+    /** Reads one value from a channel. */
+    public static final class Read<T> extends SelectClause {
+        private final AbstractChannel<T> channel;
+
+        public Read(AbstractChannel<T> channel) {
+            this.channel = channel;
+        }
+
+        @Override
+        boolean tryNow() {
+            T v = channel.poll();
+            if (v != null) {
+                result = v;
+                return true;
+            }
+            if (channel.isClosed() && channel.isDrained()) {
+                throw channel.closedException("select read");
+            }
+            return false;
+        }
+
+        @Override
+        boolean register(SelectNode node) {
+            channel.readers.add(node);
+            return channel.hasReadable() || channel.isClosed();
+        }
+
+        @Override
+        void unregister(SelectNode node) {
+            channel.readers.remove(node);
+        }
+
+        @Override
+        void transferred(Object handOff) {
+            result = handOff;
+        }
+
+        @Override
+        void passOn() {
+            channel.passOnReaderWakeUp();
+        }
+    }
+
+    /** Writes one value to a channel. */
+    public static final class Write<T> extends SelectClause {
+        private final AbstractChannel<T> channel;
+        private final T value;
+
+        public Write(AbstractChannel<T> channel, T value) {
+            this.channel = channel;
+            this.value = value;
+        }
+
+        @Override
+        boolean tryNow() {
+            return channel.offer(value); // throws when closed
+        }
+
+        @Override
+        boolean register(SelectNode node) {
+            return channel.registerSelectWriter(node, value);
+        }
+
+        @Override
+        void unregister(SelectNode node) {
+            channel.unregisterSelectWriter(node);
+        }
+
+        @Override
+        void transferred(Object handOff) {
+            result = null; // a reader took the value
+        }
+
+        @Override
+        void passOn() {
+            channel.passOnWriterWakeUp();
+        }
+    }
+
+    /** Waits for a fiber to end: fires with its value, or by throwing as {@code join()} does. */
+    public static final class Join extends SelectClause {
+        private final CompletableFuture<?> outcome;
+        private final Supplier<WaiterList> endWaiters;
+        private @Nullable WaiterList waiters;
+
+        /**
+         * @param outcome    the fiber's outcome
+         * @param endWaiters the fiber's list of waiters woken when it ends (created on demand)
+         */
+        public Join(CompletableFuture<?> outcome, Supplier<WaiterList> endWaiters) {
+            this.outcome = outcome;
+            this.endWaiters = endWaiters;
+        }
+
+        @Override
+        boolean tryNow() {
+            if (!outcome.isDone()) {
+                return false;
+            }
+            result = outcome.join(); // CompletionException or CancellationException, as join()
+            return true;
+        }
+
+        @Override
+        boolean register(SelectNode node) {
+            WaiterList w = waiters;
+            if (w == null) {
+                w = endWaiters.get();
+                waiters = w;
+            }
+            w.add(node);
+            return outcome.isDone();
+        }
+
+        @Override
+        void unregister(SelectNode node) {
+            WaiterList w = waiters;
+            if (w != null) {
+                w.remove(node);
+            }
+        }
+    }
+
+    /**
+     * Waits for a Mono: subscribes once per call, fires with its value (null when empty) or by
+     * throwing its error; the subscription is cancelled when another clause fires. The signal
+     * methods run on the Mono's thread: they publish the outcome, then wake the current round.
+     */
+    public static final class Await<T> extends SelectClause implements CoreSubscriber<T> {
+        private static final VarHandle SUBSCRIPTION =
+                FieldHandles.find(MethodHandles.lookup(), Await.class, "subscription", Subscription.class);
+
+        private final Mono<T> mono;
+        private final Context context;
+        private volatile @Nullable Subscription subscription;
+        private volatile @Nullable SelectNode watching;
+        private @Nullable T value;
+        private @Nullable Throwable error;
+        // Written after value/error: whoever reads it true sees them.
+        private volatile boolean done;
+
+        public Await(Mono<T> mono, ContextView context) {
+            this.mono = mono;
+            this.context = Context.of(context);
+        }
+
+        @Override
+        void start() {
+            mono.subscribe(this);
+        }
+
+        @Override
+        boolean tryNow() {
+            if (!done) {
+                return false;
+            }
+            Throwable e = error;
+            if (e != null) {
+                throw MonoAwait.rethrow(e);
+            }
+            result = value;
+            return true;
+        }
+
+        @Override
+        boolean register(SelectNode node) {
+            watching = node;
+            return done;
+        }
+
+        @Override
+        void unregister(SelectNode node) {
+            watching = null;
+        }
+
+        @Override
+        void finish(boolean fired) {
+            if (!fired) {
+                // getAndSet, so that a subscription arriving concurrently is cancelled by one side.
+                Subscription s = (Subscription) SUBSCRIPTION.getAndSet(this, Operators.cancelledSubscription());
+                if (s != null) {
+                    s.cancel();
+                }
+            }
+        }
+
+        @Override
+        public Context currentContext() {
+            return context;
+        }
+
+        @Override
+        public void onSubscribe(Subscription s) {
+            if (SUBSCRIPTION.compareAndSet(this, null, s)) {
+                s.request(Long.MAX_VALUE);
+            } else {
+                s.cancel(); // finished (cancelled) before it arrived, or a second subscription
+            }
+        }
+
+        @Override
+        public void onNext(T t) {
+            if (done) {
+                Operators.onNextDropped(t, context);
+                return;
+            }
+            value = t;
+            signal();
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            if (done) {
+                Operators.onErrorDropped(t, context);
+                return;
+            }
+            error = t;
+            signal();
+        }
+
+        @Override
+        public void onComplete() {
+            if (!done) {
+                signal();
+            }
+        }
+
+        private void signal() {
+            // Publish, then look for a round (the selector registers, then re-checks `done`).
+            done = true;
+            SelectNode n = watching;
+            if (n != null && n.claim(null)) {
+                n.wake();
+            }
+        }
+    }
+}
