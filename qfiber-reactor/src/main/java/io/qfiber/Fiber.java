@@ -4,6 +4,7 @@ import io.qfiber.internal.Blocking;
 import io.qfiber.internal.Carriers;
 import io.qfiber.internal.FiberSchedulers;
 import io.qfiber.internal.MonoAwait;
+import io.qfiber.internal.ThreadLocalContext;
 import io.qfiber.internal.ThreadedFiberThread;
 import io.qfiber.internal.WaiterList;
 import java.lang.invoke.MethodHandles;
@@ -328,11 +329,15 @@ public final class Fiber<T> {
         CURRENT.set(this);
         T value = null;
         Throwable failure = null;
+        // ThreadLocals registered with context-propagation, restored from the subscriber's context
+        // (only for fibers of Fiber.mono/flux, whose context is not empty) and cleared at the end.
+        AutoCloseable threadLocals = ThreadLocalContext.restore(context);
         try {
             value = body.call();
         } catch (Throwable t) {
             failure = t;
         } finally {
+            failure = ThreadLocalContext.close(threadLocals, failure);
             CURRENT.remove();
             // Before completing, so that whoever sees the fiber ended sees its thread let go.
             thread = null;
