@@ -90,11 +90,17 @@ public final class Fiber<T> {
     private volatile boolean cancelRequested;
     // The subscriber's Reactor Context for a fiber started by mono/flux; empty otherwise.
     private final ContextView context;
+    // The scope this fiber was forked into, or null.
+    private final @Nullable FiberScope scope;
+    // The fiber this one waits for in an untimed join(), for join-cycle detection; null otherwise.
+    private volatile @Nullable Fiber<?> joining;
 
-    private Fiber(String name, boolean detached, boolean threaded, boolean shared, ContextView context, Callable<T> body) {
+    private Fiber(String name, boolean detached, boolean threaded, boolean shared, ContextView context,
+                  @Nullable FiberScope scope, Callable<T> body) {
         this.name = name;
         this.detached = detached;
         this.context = context;
+        this.scope = scope;
         if (threaded) {
             ThreadedFiberThread t = new ThreadedFiberThread(name, () -> run(body));
             this.threadedThread = t;
@@ -244,12 +250,26 @@ public final class Fiber<T> {
         <T> Fiber<T> start(Callable<T> body);
     }
 
+    /** A builder whose start() forks into {@code scope}. */
+    static Builder scopedBuilder(FiberScope scope) {
+        return new FiberBuilder(scope);
+    }
+
     private static final class FiberBuilder implements Builder {
+        private final @Nullable FiberScope scope;
         private String name = "fiber";
         private boolean detached;
         private boolean threaded;
         private boolean shared;
         private ContextView context = Context.empty();
+
+        FiberBuilder() {
+            this(null);
+        }
+
+        FiberBuilder(@Nullable FiberScope scope) {
+            this.scope = scope;
+        }
 
         @Override
         public Builder name(String name) {
@@ -264,6 +284,10 @@ public final class Fiber<T> {
 
         @Override
         public Builder detached(boolean on) {
+            if (on && scope != null) {
+                throw new IllegalStateException("a fiber forked into scope '" + scope.name()
+                        + "' cannot be detached: the scope waits for its children");
+            }
             this.detached = on;
             return this;
         }
@@ -306,9 +330,12 @@ public final class Fiber<T> {
                 throw new IllegalStateException("fiber '" + name + "' cannot be both threaded and on the shared "
                         + "scheduler: a threaded fiber runs on its own thread");
             }
-            Fiber<T> fiber = new Fiber<>(name, detached, threaded, shared, context, body);
+            Fiber<T> fiber = new Fiber<>(name, detached, threaded, shared, context, scope, body);
             Thread t = fiber.thread;
             assert t != null;
+            if (scope != null) {
+                scope.childStarting(fiber); // refuses a caller other than the owner, and a closed scope
+            }
             ThreadedFiberThread carrier = fiber.carrier;
             if (carrier != null) {
                 carrier.fiberStarting();
@@ -319,7 +346,13 @@ public final class Fiber<T> {
                 if (carrier != null) {
                     carrier.fiberEnded();
                 }
+                if (scope != null) {
+                    scope.childNotStarted(fiber);
+                }
                 throw e;
+            }
+            if (scope != null) {
+                scope.childStarted(fiber);
             }
             return fiber;
         }
@@ -343,16 +376,21 @@ public final class Fiber<T> {
             thread = null;
         }
         try {
+            boolean failed = false;
             if (failure == null) {
                 result.complete(value);
             } else {
-                fail(failure);
+                failed = !fail(failure);
             }
             // After completing (a volatile write), look for waiters; a select registers, then
             // looks at the outcome: one of the two sees the other.
             WaiterList waiters = endWaiters;
             if (waiters != null) {
                 waiters.wakeAll();
+            }
+            FiberScope s = scope;
+            if (s != null) {
+                s.childEnded(this, failed ? failure : null);
             }
         } finally {
             ThreadedFiberThread c = carrier;
@@ -362,7 +400,8 @@ public final class Fiber<T> {
         }
     }
 
-    private void fail(Throwable failure) {
+    /** Records the failure; returns true if it counts as the fiber's cancellation, not a failure. */
+    private boolean fail(Throwable failure) {
         boolean cancelled = cancelRequested
                 && (failure instanceof CancellationException || failure instanceof InterruptedException);
         if (cancelled) {
@@ -379,6 +418,7 @@ public final class Fiber<T> {
                 log.error("detached fiber '" + name + "' failed", failure);
             }
         }
+        return cancelled;
     }
 
     // ---- the handle ----
@@ -427,13 +467,44 @@ public final class Fiber<T> {
      * @throws CompletionException   if the body failed; the cause is the failure
      * @throws CancellationException if the fiber was cancelled, or if the calling thread is
      *                               interrupted while waiting (its interrupt status stays set)
-     * @throws IllegalStateException if the fiber is detached, if a fiber joins itself, or if called
+     * @throws IllegalStateException if the fiber is detached, if a fiber joins itself, if the join
+     *                               would close a cycle of fibers joining each other (a joins b,
+     *                               b joins a, directly or through longer chains of untimed joins:
+     *                               the message names the cycle), or if called
      *                               on a Reactor non-blocking thread
      */
     public @Nullable T join() {
         checkJoinable("join");
-        awaitDone(Blocking.NO_DEADLINE);
+        if (!result.isDone()) {
+            Fiber<?> me = CURRENT.get();
+            if (me != null && me.thread == Thread.currentThread()) {
+                // Announce the wait, then look for a cycle: of two fibers joining each other at
+                // once, at least one sees the other's announcement (volatile write, then reads).
+                me.joining = this;
+                try {
+                    refuseJoinCycle(me);
+                    awaitDone(Blocking.NO_DEADLINE);
+                } finally {
+                    me.joining = null;
+                }
+            } else {
+                awaitDone(Blocking.NO_DEADLINE);
+            }
+        }
         return result.join();
+    }
+
+    /** Throws if the chain of untimed joins from this fiber leads back to {@code me}. */
+    private void refuseJoinCycle(Fiber<?> me) {
+        StringBuilder chain = new StringBuilder("'").append(me.name).append('\'');
+        Fiber<?> f = this;
+        for (int steps = 0; f != null && steps < 100_000; steps++) {
+            chain.append(" joins '").append(f.name).append('\'');
+            if (f == me) {
+                throw new IllegalStateException("join cycle: " + chain + "; this join would wait forever");
+            }
+            f = f.joining;
+        }
     }
 
     /**

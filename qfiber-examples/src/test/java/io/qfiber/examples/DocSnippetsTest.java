@@ -25,7 +25,7 @@ class DocSnippetsTest {
     private static final Pattern JAVA_BLOCK = Pattern.compile("```java\\n(.*?)```", Pattern.DOTALL);
 
     @ParameterizedTest
-    @ValueSource(strings = {"select.md", "spring.md"})
+    @ValueSource(strings = {"select.md", "spring.md", "structured.md"})
     void everyJavaBlockIsTakenFromAnExampleSource(String doc) throws IOException {
         String text = Files.readString(DOCS.resolve(doc));
         List<String> sources = new ArrayList<>();
