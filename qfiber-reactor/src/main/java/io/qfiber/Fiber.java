@@ -3,18 +3,23 @@ package io.qfiber;
 import io.qfiber.internal.Blocking;
 import io.qfiber.internal.Carriers;
 import io.qfiber.internal.FiberSchedulers;
+import io.qfiber.internal.LibraryStats;
 import io.qfiber.internal.MonoAwait;
 import io.qfiber.internal.ThreadLocalContext;
 import io.qfiber.internal.ThreadedFiberThread;
+import io.qfiber.internal.WaitKind;
+import io.qfiber.internal.WaitRecord;
 import io.qfiber.internal.WaiterList;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Flux;
@@ -94,6 +99,14 @@ public final class Fiber<T> {
     private final @Nullable FiberScope scope;
     // The fiber this one waits for in an untimed join(), for join-cycle detection; null otherwise.
     private volatile @Nullable Fiber<?> joining;
+    /** What this fiber waits on, for the fiber dump; written by its own thread. */
+    final WaitRecord waits = new WaitRecord();
+    /** Every fiber started and not yet ended, for the fiber dump. */
+    static final Set<Fiber<?>> LIVE = ConcurrentHashMap.newKeySet();
+
+    static {
+        FiberDump.init(); // registers the dump with JMX, in the background
+    }
 
     private Fiber(String name, boolean detached, boolean threaded, boolean shared, ContextView context,
                   @Nullable FiberScope scope, Callable<T> body) {
@@ -336,6 +349,8 @@ public final class Fiber<T> {
             if (scope != null) {
                 scope.childStarting(fiber); // refuses a caller other than the owner, and a closed scope
             }
+            LIVE.add(fiber);
+            LibraryStats.FIBERS_STARTED.increment();
             ThreadedFiberThread carrier = fiber.carrier;
             if (carrier != null) {
                 carrier.fiberStarting();
@@ -349,6 +364,7 @@ public final class Fiber<T> {
                 if (scope != null) {
                     scope.childNotStarted(fiber);
                 }
+                LIVE.remove(fiber);
                 throw e;
             }
             if (scope != null) {
@@ -360,6 +376,7 @@ public final class Fiber<T> {
 
     private void run(Callable<T> body) {
         CURRENT.set(this);
+        WaitRecord.attach(waits);
         T value = null;
         Throwable failure = null;
         // ThreadLocals registered with context-propagation, restored from the subscriber's context
@@ -372,6 +389,7 @@ public final class Fiber<T> {
         } finally {
             failure = ThreadLocalContext.close(threadLocals, failure);
             CURRENT.remove();
+            WaitRecord.detach();
             // Before completing, so that whoever sees the fiber ended sees its thread let go.
             thread = null;
         }
@@ -379,8 +397,10 @@ public final class Fiber<T> {
             boolean failed = false;
             if (failure == null) {
                 result.complete(value);
+                LibraryStats.FIBERS_COMPLETED.increment();
             } else {
                 failed = !fail(failure);
+                (failed ? LibraryStats.FIBERS_FAILED : LibraryStats.FIBERS_CANCELLED).increment();
             }
             // After completing (a volatile write), look for waiters; a select registers, then
             // looks at the outcome: one of the two sees the other.
@@ -388,6 +408,7 @@ public final class Fiber<T> {
             if (waiters != null) {
                 waiters.wakeAll();
             }
+            LIVE.remove(this);
             FiberScope s = scope;
             if (s != null) {
                 s.childEnded(this, failed ? failure : null);
@@ -579,6 +600,11 @@ public final class Fiber<T> {
         return Carriers.enabled() ? ThreadingMode.CARRIERS : ThreadingMode.SHARED_SCHEDULER;
     }
 
+    /** The scope this fiber was forked into, or null. */
+    @Nullable FiberScope scope() {
+        return scope;
+    }
+
     /** The fiber's thread while it runs, null once it has ended (for tests and diagnostics). */
     @Nullable Thread thread() {
         return thread;
@@ -626,7 +652,15 @@ public final class Fiber<T> {
     }
 
     private void awaitDone(long deadline) {
-        Blocking.awaitCompletion(result, deadline);
+        if (result.isDone()) {
+            return;
+        }
+        WaitRecord rec = WaitRecord.begin(WaitKind.JOIN, this, deadline);
+        try {
+            Blocking.awaitCompletion(result, deadline);
+        } finally {
+            WaitRecord.end(rec);
+        }
     }
 
     // ---- helpers for code inside fibers ----
@@ -652,9 +686,14 @@ public final class Fiber<T> {
     public static void sleep(Duration duration) {
         long deadline = Blocking.deadline(duration);
         Blocking.enter("Fiber.sleep");
-        while (!Blocking.expired(deadline)) {
-            Blocking.park(Fiber.class, deadline);
-            Blocking.checkInterrupted();
+        WaitRecord rec = WaitRecord.begin(WaitKind.SLEEP, null, deadline);
+        try {
+            while (!Blocking.expired(deadline)) {
+                Blocking.park(Fiber.class, deadline);
+                Blocking.checkInterrupted();
+            }
+        } finally {
+            WaitRecord.end(rec);
         }
     }
 

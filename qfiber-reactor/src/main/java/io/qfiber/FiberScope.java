@@ -1,6 +1,8 @@
 package io.qfiber;
 
 import io.qfiber.internal.Blocking;
+import io.qfiber.internal.WaitKind;
+import io.qfiber.internal.WaitRecord;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -149,13 +151,18 @@ public final class FiberScope implements AutoCloseable {
     public void join() {
         checkOwner("join");
         Blocking.enter("FiberScope.join");
-        while (alive.get() > 0) {
-            if (owner.isInterrupted()) {
-                cancelChildren();
-                awaitChildrenUninterruptibly();
-                throw Blocking.cancelled();
+        WaitRecord rec = alive.get() > 0 ? WaitRecord.begin(WaitKind.SCOPE, this) : null;
+        try {
+            while (alive.get() > 0) {
+                if (owner.isInterrupted()) {
+                    cancelChildren();
+                    awaitChildrenUninterruptibly();
+                    throw Blocking.cancelled();
+                }
+                Blocking.park(this, Blocking.NO_DEADLINE);
             }
-            Blocking.park(this, Blocking.NO_DEADLINE);
+        } finally {
+            WaitRecord.end(rec);
         }
         Throwable first = failures.peek();
         if (first != null) {
@@ -279,6 +286,7 @@ public final class FiberScope implements AutoCloseable {
 
     private void awaitChildrenUninterruptibly() {
         boolean interrupted = Thread.interrupted();
+        WaitRecord rec = alive.get() > 0 ? WaitRecord.begin(WaitKind.SCOPE, this) : null;
         try {
             while (alive.get() > 0) {
                 Blocking.park(this, Blocking.NO_DEADLINE);
@@ -288,6 +296,7 @@ public final class FiberScope implements AutoCloseable {
                 }
             }
         } finally {
+            WaitRecord.end(rec);
             if (interrupted) {
                 owner.interrupt();
             }

@@ -160,7 +160,7 @@ public final class Select<R> {
         fiber.checkJoinableBy("join");
         arms.add(new Arm<>(fiber, false, () -> {
             fiber.checkJoinableBy("join");
-            return new SelectClause.Join(fiber.outcome(), fiber::endWaiters);
+            return new SelectClause.Join(fiber, fiber.outcome(), fiber::endWaiters);
         }, result -> then.apply(cast(result))));
         return this;
     }

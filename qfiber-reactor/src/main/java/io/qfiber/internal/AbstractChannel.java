@@ -51,6 +51,8 @@ public abstract class AbstractChannel<T> implements Channel<T> {
      * terminates their Flux even when they request nothing. Created on first use.
      */
     private volatile @Nullable WaiterList closeWatchers;
+    /** Values handed to onDrop (or dropped without one). */
+    private final java.util.concurrent.atomic.LongAdder droppedCount = new java.util.concurrent.atomic.LongAdder();
 
     AbstractChannel(String name, int capacity, @Nullable Consumer<? super T> onDrop) {
         this.name = name;
@@ -90,6 +92,50 @@ public abstract class AbstractChannel<T> implements Channel<T> {
 
     /** Passes a writer wake-up on when the writer that got it leaves without writing. */
     abstract void passOnWriterWakeUp();
+
+    // ---- statistics, for metrics ----
+
+    /** Called once when the channel was given a name: starts what counting the kind needs. */
+    void enableStats() {}
+
+    /**
+     * Values written so far (accepted, not dropped); for a rendezvous channel, once it has a name.
+     *
+     * @return the count
+     */
+    public abstract long writtenCount();
+
+    /**
+     * Values taken by readers so far; for a rendezvous channel, once it has a name.
+     *
+     * @return the count
+     */
+    public abstract long readCount();
+
+    /**
+     * Writers blocked now (a snapshot).
+     *
+     * @return the count
+     */
+    public abstract int writersWaiting();
+
+    /**
+     * Values dropped so far by the overflow policy.
+     *
+     * @return the count
+     */
+    public final long droppedCount() {
+        return droppedCount.sum();
+    }
+
+    /**
+     * Blocked readers and Flux subscribers with demand now (a snapshot).
+     *
+     * @return the count
+     */
+    public final int readersWaiting() {
+        return readers.size();
+    }
 
     // ---- Channel ----
 
@@ -214,6 +260,7 @@ public abstract class AbstractChannel<T> implements Channel<T> {
 
     /** Hands a value that will not be delivered to the drop consumer; never throws. */
     final void dropped(T value) {
+        droppedCount.increment();
         if (onDrop == null) {
             if (LOG.isDebugEnabled()) {
                 LOG.debug("channel '{}' dropped {}", name, value);
@@ -297,8 +344,13 @@ public abstract class AbstractChannel<T> implements Channel<T> {
             ThreadWaiter w = new ThreadWaiter();
             readers.add(w);
             if (!hasReadable() && !isClosed()) {
-                while (!w.isWoken() && !Thread.currentThread().isInterrupted() && !Blocking.expired(deadline)) {
-                    Blocking.park(this, deadline);
+                WaitRecord rec = WaitRecord.begin(WaitKind.READ, this, deadline);
+                try {
+                    while (!w.isWoken() && !Thread.currentThread().isInterrupted() && !Blocking.expired(deadline)) {
+                        Blocking.park(this, deadline);
+                    }
+                } finally {
+                    WaitRecord.end(rec);
                 }
             }
             if (!readers.remove(w)) {

@@ -169,8 +169,13 @@ final class BufferedChannel<T> extends AbstractChannel<T> {
             ThreadWaiter w = new ThreadWaiter();
             writers.add(w);
             if (!hasRoom() && !isClosed()) {
-                while (!w.isWoken() && !Thread.currentThread().isInterrupted() && !Blocking.expired(deadline)) {
-                    Blocking.park(this, deadline);
+                WaitRecord rec = WaitRecord.begin(WaitKind.WRITE, this, deadline);
+                try {
+                    while (!w.isWoken() && !Thread.currentThread().isInterrupted() && !Blocking.expired(deadline)) {
+                        Blocking.park(this, deadline);
+                    }
+                } finally {
+                    WaitRecord.end(rec);
                 }
             }
             if (!writers.remove(w) && (Thread.currentThread().isInterrupted() || Blocking.expired(deadline))) {
@@ -198,6 +203,21 @@ final class BufferedChannel<T> extends AbstractChannel<T> {
     @Override
     void unregisterSelectWriter(SelectNode node) {
         writers.remove(node);
+    }
+
+    @Override
+    public long writtenCount() {
+        return count(enq.get());
+    }
+
+    @Override
+    public long readCount() {
+        return deq.get();
+    }
+
+    @Override
+    public int writersWaiting() {
+        return writers.size();
     }
 
     private long refreshDeq() {

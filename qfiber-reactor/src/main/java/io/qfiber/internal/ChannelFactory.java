@@ -44,6 +44,7 @@ public final class ChannelFactory {
     /** The builder behind {@code Channel.builder()}. */
     public static final class DefaultBuilder<T> implements Channel.Builder<T> {
         private String name = "channel";
+        private boolean named;
         private int capacity = Channel.DEFAULT_CAPACITY;
         private Overflow overflow = Overflow.BLOCK;
         private @Nullable Consumer<? super T> onDrop;
@@ -54,6 +55,7 @@ public final class ChannelFactory {
         @Override
         public Channel.Builder<T> name(String name) {
             this.name = Objects.requireNonNull(name, "name");
+            this.named = true;
             return this;
         }
 
@@ -85,9 +87,17 @@ public final class ChannelFactory {
                     throw new IllegalArgumentException("overflow " + overflow
                             + " needs capacity >= 1, was 0 (a rendezvous channel has no buffer to drop from)");
                 }
-                return new RendezvousChannel<>(name, onDrop);
+                return named(new RendezvousChannel<>(name, onDrop));
             }
-            return new BufferedChannel<>(name, capacity, overflow, onDrop);
+            return named(new BufferedChannel<>(name, capacity, overflow, onDrop));
+        }
+
+        private AbstractChannel<T> named(AbstractChannel<T> channel) {
+            if (named) {
+                channel.enableStats();
+                LibraryStats.registerNamed(channel);
+            }
+            return channel;
         }
     }
 }

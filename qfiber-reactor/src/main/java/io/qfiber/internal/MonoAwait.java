@@ -53,16 +53,21 @@ public final class MonoAwait<T> implements CoreSubscriber<T> {
     public static <T> @Nullable T await(Mono<T> mono, ContextView context) {
         MonoAwait<T> s = new MonoAwait<>(Context.of(context));
         mono.subscribe(s);
-        while (!s.done) {
-            if (Thread.currentThread().isInterrupted()) {
-                // getAndSet, so that a subscription arriving concurrently is cancelled by one side.
-                Subscription sub = (Subscription) SUBSCRIPTION.getAndSet(s, Operators.cancelledSubscription());
-                if (sub != null) {
-                    sub.cancel();
+        WaitRecord rec = s.done ? null : WaitRecord.begin(WaitKind.AWAIT, mono);
+        try {
+            while (!s.done) {
+                if (Thread.currentThread().isInterrupted()) {
+                    // getAndSet, so that a subscription arriving concurrently is cancelled by one side.
+                    Subscription sub = (Subscription) SUBSCRIPTION.getAndSet(s, Operators.cancelledSubscription());
+                    if (sub != null) {
+                        sub.cancel();
+                    }
+                    throw Blocking.cancelled();
                 }
-                throw Blocking.cancelled();
+                Blocking.park(s, Blocking.NO_DEADLINE);
             }
-            Blocking.park(s, Blocking.NO_DEADLINE);
+        } finally {
+            WaitRecord.end(rec);
         }
         Throwable e = s.error;
         if (e != null) {

@@ -296,6 +296,7 @@ public final class NettyConnection implements CoreSubscriber<ByteBuf> {
             int n = Math.min(len, current.length - position);
             System.arraycopy(current, position, buf, off, n);
             position += n;
+            LibraryStats.TCP_BYTES_RECEIVED.add(n);
             if (position == current.length) {
                 current = EMPTY;
                 position = 0;
@@ -340,6 +341,7 @@ public final class NettyConnection implements CoreSubscriber<ByteBuf> {
         try {
             out.writeBytes(data, off, len);
             written = ch.writeAndFlush(out); // from here Netty releases `out` once written or failed
+            LibraryStats.TCP_BYTES_SENT.add(len);
         } catch (RuntimeException e) {
             // the write never reached the pipeline (the channel went away meanwhile): ours to release
             ReferenceCountUtil.safeRelease(out);

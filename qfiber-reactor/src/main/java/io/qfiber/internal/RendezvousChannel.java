@@ -31,6 +31,10 @@ final class RendezvousChannel<T> extends AbstractChannel<T> {
     // it and sets its final state with a plain volatile write.
     private volatile @Nullable Offer slot;
     private volatile boolean closed;
+    // Values handed over, counted once the channel has a name (null before: nothing counted).
+    private volatile java.util.concurrent.atomic.@Nullable LongAdder transfers;
+    // Writers waiting on their offer, counted once the channel has a name.
+    private volatile java.util.concurrent.atomic.@Nullable LongAdder waitingWriters;
 
     RendezvousChannel(String name, java.util.function.@Nullable Consumer<? super T> onDrop) {
         super(name, 0, onDrop);
@@ -43,6 +47,7 @@ final class RendezvousChannel<T> extends AbstractChannel<T> {
             @SuppressWarnings("unchecked")
             T v = (T) s.value;
             s.wakeWriter();
+            counted();
             return v;
         }
         for (;;) {
@@ -54,6 +59,7 @@ final class RendezvousChannel<T> extends AbstractChannel<T> {
                 @SuppressWarnings("unchecked")
                 T v = (T) o.value;
                 o.wakeWriter();
+                counted();
                 return v;
             }
         }
@@ -79,7 +85,11 @@ final class RendezvousChannel<T> extends AbstractChannel<T> {
         if (closed) {
             throw closedException("write");
         }
-        return readers.handOffToFirst(value);
+        if (readers.handOffToFirst(value)) {
+            counted();
+            return true;
+        }
+        return false;
     }
 
     @Override
@@ -88,6 +98,7 @@ final class RendezvousChannel<T> extends AbstractChannel<T> {
             throw closedException("write");
         }
         if (!readers.isEmpty() && readers.handOffToFirst(value)) {
+            counted();
             return true;
         }
         Offer o = new Offer(value);
@@ -104,31 +115,46 @@ final class RendezvousChannel<T> extends AbstractChannel<T> {
             throw closedException("write");
         }
         int spins = Blocking.spinBudget();
-        while (o.state == Offer.WAITING) {
-            boolean cancelled = Thread.currentThread().isInterrupted();
-            if (cancelled || Blocking.expired(deadline)) {
-                if (withdraw(o, inSlot)) {
-                    if (cancelled) {
-                        throw Blocking.cancelled();
+        WaitRecord rec = null;
+        java.util.concurrent.atomic.LongAdder waiting = waitingWriters;
+        if (waiting != null) {
+            waiting.increment();
+        }
+        try {
+            while (o.state == Offer.WAITING) {
+                boolean cancelled = Thread.currentThread().isInterrupted();
+                if (cancelled || Blocking.expired(deadline)) {
+                    if (withdraw(o, inSlot)) {
+                        if (cancelled) {
+                            throw Blocking.cancelled();
+                        }
+                        return false;
                     }
-                    return false;
+                    // A reader (or close) removed the offer first and is setting its state now.
+                    while (o.state == Offer.WAITING) {
+                        Thread.onSpinWait();
+                    }
+                    break;
                 }
-                // A reader (or close) removed the offer first and is setting its state now.
-                while (o.state == Offer.WAITING) {
+                if (spins > 0) {
+                    spins--;
                     Thread.onSpinWait();
+                } else {
+                    // Announce the park, then re-check: a reader that takes the offer after this
+                    // announcement sees it and unparks us (both sides write, then read, volatiles).
+                    o.writerParked = true;
+                    if (rec == null) {
+                        rec = WaitRecord.begin(WaitKind.WRITE, this, deadline);
+                    }
+                    if (o.state == Offer.WAITING) {
+                        Blocking.park(this, deadline);
+                    }
                 }
-                break;
             }
-            if (spins > 0) {
-                spins--;
-                Thread.onSpinWait();
-            } else {
-                // Announce the park, then re-check: a reader that takes the offer after this
-                // announcement sees it and unparks us (both sides write, then read, volatiles).
-                o.writerParked = true;
-                if (o.state == Offer.WAITING) {
-                    Blocking.park(this, deadline);
-                }
+        } finally {
+            WaitRecord.end(rec);
+            if (waiting != null) {
+                waiting.decrement();
             }
         }
         if (o.state == Offer.TAKEN) {
@@ -190,6 +216,36 @@ final class RendezvousChannel<T> extends AbstractChannel<T> {
         if (o != null && slot == o) {
             SLOT.compareAndSet(this, o, null);
         }
+    }
+
+    private void counted() {
+        java.util.concurrent.atomic.LongAdder t = transfers;
+        if (t != null) {
+            t.increment();
+        }
+    }
+
+    @Override
+    void enableStats() {
+        waitingWriters = new java.util.concurrent.atomic.LongAdder();
+        transfers = new java.util.concurrent.atomic.LongAdder();
+    }
+
+    @Override
+    public long writtenCount() {
+        java.util.concurrent.atomic.LongAdder t = transfers;
+        return t == null ? 0 : t.sum();
+    }
+
+    @Override
+    public long readCount() {
+        return writtenCount(); // every value written was taken by a reader at that moment
+    }
+
+    @Override
+    public int writersWaiting() {
+        java.util.concurrent.atomic.LongAdder w = waitingWriters;
+        return w == null ? 0 : (int) Math.max(0, w.sum());
     }
 
     @Override

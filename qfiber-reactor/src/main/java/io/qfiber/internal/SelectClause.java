@@ -98,6 +98,11 @@ public abstract class SelectClause {
         void passOn() {
             channel.passOnReaderWakeUp();
         }
+
+        @Override
+        public String toString() {
+            return "read of channel '" + channel.name() + "'";
+        }
     }
 
     /** Writes one value to a channel. */
@@ -134,19 +139,27 @@ public abstract class SelectClause {
         void passOn() {
             channel.passOnWriterWakeUp();
         }
+
+        @Override
+        public String toString() {
+            return "write to channel '" + channel.name() + "'";
+        }
     }
 
     /** Waits for a fiber to end: fires with its value, or by throwing as {@code join()} does. */
     public static final class Join extends SelectClause {
+        private final Object fiber;
         private final CompletableFuture<?> outcome;
         private final Supplier<WaiterList> endWaiters;
         private @Nullable WaiterList waiters;
 
         /**
+         * @param fiber      the fiber, for the fiber dump
          * @param outcome    the fiber's outcome
          * @param endWaiters the fiber's list of waiters woken when it ends (created on demand)
          */
-        public Join(CompletableFuture<?> outcome, Supplier<WaiterList> endWaiters) {
+        public Join(Object fiber, CompletableFuture<?> outcome, Supplier<WaiterList> endWaiters) {
+            this.fiber = fiber;
             this.outcome = outcome;
             this.endWaiters = endWaiters;
         }
@@ -177,6 +190,11 @@ public abstract class SelectClause {
             if (w != null) {
                 w.remove(node);
             }
+        }
+
+        @Override
+        public String toString() {
+            return "join of " + fiber;
         }
     }
 
@@ -246,6 +264,11 @@ public abstract class SelectClause {
         @Override
         public Context currentContext() {
             return context;
+        }
+
+        @Override
+        public String toString() {
+            return "await of " + mono;
         }
 
         @Override

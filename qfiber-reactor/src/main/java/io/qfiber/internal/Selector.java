@@ -140,8 +140,13 @@ public final class Selector {
                 ready = c.register(node);
             }
             if (!ready) {
-                while (round.winner == null && !round.owner.isInterrupted() && !Blocking.expired(deadline)) {
-                    Blocking.park(round, deadline);
+                WaitRecord rec = WaitRecord.begin(WaitKind.SELECT, clauses, deadline);
+                try {
+                    while (round.winner == null && !round.owner.isInterrupted() && !Blocking.expired(deadline)) {
+                        Blocking.park(round, deadline);
+                    }
+                } finally {
+                    WaitRecord.end(rec);
                 }
             }
             if (round.winner == null && round.abort()) {

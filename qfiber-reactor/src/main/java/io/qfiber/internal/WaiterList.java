@@ -35,6 +35,15 @@ public final class WaiterList {
     }
 
     /**
+     * How many waiters are linked now (a snapshot, for metrics).
+     *
+     * @return the count
+     */
+    public int size() {
+        return size;
+    }
+
+    /**
      * Links a waiter at the tail.
      *
      * @param w a waiter not linked anywhere

@@ -12,7 +12,10 @@ import reactor.core.publisher.Mono;
 import io.qfiber.internal.Carriers;
 import io.qfiber.internal.NettyTransport;
 import io.qfiber.internal.SocketBinding;
+import io.qfiber.internal.LibraryStats;
 import io.qfiber.internal.SocketLoops;
+import io.qfiber.internal.WaitKind;
+import io.qfiber.internal.WaitRecord;
 import java.io.UncheckedIOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
@@ -172,9 +175,14 @@ public final class TcpServer implements AutoCloseable {
      * @throws IllegalStateException  if called on a Reactor non-blocking thread
      */
     public ConnectionInfo takeNext() {
-        ConnectionInfo ci = backlog.read();
-        taken(ci);
-        return ci;
+        WaitRecord rec = WaitRecord.begin(WaitKind.TAKE_NEXT, this);
+        try {
+            ConnectionInfo ci = backlog.read();
+            taken(ci);
+            return ci;
+        } finally {
+            WaitRecord.end(rec);
+        }
     }
 
     /**
@@ -187,9 +195,14 @@ public final class TcpServer implements AutoCloseable {
      * @throws IllegalStateException  if called on a Reactor non-blocking thread
      */
     public Optional<ConnectionInfo> takeNext(Duration timeout) {
-        Optional<ConnectionInfo> ci = backlog.read(timeout);
-        ci.ifPresent(this::taken);
-        return ci;
+        WaitRecord rec = WaitRecord.begin(WaitKind.TAKE_NEXT, this);
+        try {
+            Optional<ConnectionInfo> ci = backlog.read(timeout);
+            ci.ifPresent(this::taken);
+            return ci;
+        } finally {
+            WaitRecord.end(rec);
+        }
     }
 
     /**
@@ -249,6 +262,7 @@ public final class TcpServer implements AutoCloseable {
 
     /** The intake of accepted channels, on the accepting loop: queue them for takeNext. */
     private void accepted(SocketBinding binding) {
+        LibraryStats.TCP_ACCEPTED.increment();
         TcpSocket socket = new TcpSocket(binding);
         boolean queued;
         try {

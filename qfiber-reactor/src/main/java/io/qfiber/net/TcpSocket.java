@@ -7,6 +7,9 @@ import io.qfiber.internal.Blocking;
 import io.qfiber.internal.MonoAwait;
 import io.qfiber.internal.NettyTransport;
 import io.qfiber.internal.SocketBinding;
+import io.qfiber.internal.WaitKind;
+import io.qfiber.internal.WaitRecord;
+import org.jspecify.annotations.Nullable;
 import io.qfiber.internal.SocketLoops;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -146,7 +149,7 @@ public final class TcpSocket implements AutoCloseable {
      */
     public int recv(byte[] buf) {
         Objects.requireNonNull(buf, "buf");
-        return binding.connection("TcpSocket.recv").recv(buf, 0, buf.length, null);
+        return recvRecorded(buf, 0, buf.length, null);
     }
 
     /**
@@ -161,7 +164,7 @@ public final class TcpSocket implements AutoCloseable {
      */
     public int recv(byte[] buf, int off, int len) {
         Objects.checkFromIndexSize(off, len, Objects.requireNonNull(buf, "buf").length);
-        return binding.connection("TcpSocket.recv").recv(buf, off, len, null);
+        return recvRecorded(buf, off, len, null);
     }
 
     /**
@@ -178,7 +181,7 @@ public final class TcpSocket implements AutoCloseable {
         Objects.requireNonNull(timeout, "timeout");
         Objects.requireNonNull(buf, "buf");
         Blocking.deadline(timeout); // checks the timeout before anything waits
-        return binding.connection("TcpSocket.recv").recv(buf, 0, buf.length, timeout);
+        return recvRecorded(buf, 0, buf.length, timeout);
     }
 
     /**
@@ -196,7 +199,7 @@ public final class TcpSocket implements AutoCloseable {
         Objects.requireNonNull(timeout, "timeout");
         Objects.checkFromIndexSize(off, len, Objects.requireNonNull(buf, "buf").length);
         Blocking.deadline(timeout);
-        return binding.connection("TcpSocket.recv").recv(buf, off, len, timeout);
+        return recvRecorded(buf, off, len, timeout);
     }
 
     /**
@@ -215,7 +218,7 @@ public final class TcpSocket implements AutoCloseable {
      */
     public void send(byte[] data) {
         Objects.requireNonNull(data, "data");
-        binding.connection("TcpSocket.send").send(data, 0, data.length);
+        sendRecorded(data, 0, data.length);
     }
 
     /**
@@ -229,7 +232,7 @@ public final class TcpSocket implements AutoCloseable {
      */
     public void send(byte[] data, int off, int len) {
         Objects.checkFromIndexSize(off, len, Objects.requireNonNull(data, "data").length);
-        binding.connection("TcpSocket.send").send(data, off, len);
+        sendRecorded(data, off, len);
     }
 
     /**
@@ -281,6 +284,26 @@ public final class TcpSocket implements AutoCloseable {
      */
     public boolean isOpen() {
         return binding.isOpen();
+    }
+
+    /** recv, recorded for the fiber dump while it waits. */
+    private int recvRecorded(byte[] buf, int off, int len, @Nullable Duration timeout) {
+        WaitRecord rec = WaitRecord.begin(WaitKind.RECV, this);
+        try {
+            return binding.connection("TcpSocket.recv").recv(buf, off, len, timeout);
+        } finally {
+            WaitRecord.end(rec);
+        }
+    }
+
+    /** send, recorded for the fiber dump while it waits. */
+    private void sendRecorded(byte[] data, int off, int len) {
+        WaitRecord rec = WaitRecord.begin(WaitKind.SEND, this);
+        try {
+            binding.connection("TcpSocket.send").send(data, off, len);
+        } finally {
+            WaitRecord.end(rec);
+        }
     }
 
     @Override

@@ -1,7 +1,9 @@
 package io.qfiber.examples.spring;
 
+import io.qfiber.QFiberMetrics;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
+import org.springframework.context.annotation.Bean;
 
 /**
  * QFiber inside a Spring Boot WebFlux application: a live event stream fed by a threaded fiber
@@ -16,6 +18,17 @@ import org.springframework.boot.autoconfigure.SpringBootApplication;
  */
 @SpringBootApplication
 public class SpringExample {
+    /**
+     * The library's meters (fibers, named channels, TCP) for Micrometer: Spring Boot binds every
+     * {@code MeterBinder} bean, so they appear under {@code /actuator/metrics}.
+     *
+     * @return the binder
+     */
+    @Bean
+    public QFiberMetrics qfiberMetrics() {
+        return new QFiberMetrics();
+    }
+
     /**
      * Starts the application.
      *

@@ -191,6 +191,18 @@ class SpringExampleTest {
         awaitCondition("the queued jobs ran", () -> jobs.processed() >= processedBefore + 5);
     }
 
+    @Test
+    void theLibrarysMetersAreUnderActuatorMetrics() {
+        client.get().uri("/quote/kiwi").exchange().expectStatus().isOk();
+        client.get().uri("/actuator/metrics").exchange().expectStatus().isOk().expectBody(String.class)
+                .value(body -> assertThat(body).contains("qfiber.fibers.started", "qfiber.channel.size",
+                        "qfiber.fibers.alive", "qfiber.tcp.connections.open"));
+        client.get().uri("/actuator/metrics/qfiber.channel.capacity?tag=channel:jobs").exchange().expectStatus().isOk()
+                .expectBody(String.class).value(body -> assertThat(body).contains("\"value\":4.0"));
+        client.get().uri("/actuator/metrics/qfiber.fibers.started").exchange().expectStatus().isOk()
+                .expectBody(String.class).value(body -> assertThat(body).contains("\"statistic\":\"COUNT\""));
+    }
+
     private WebTestClient.ResponseSpec postJob(String body) {
         return client.post().uri("/jobs").bodyValue(body).exchange();
     }
