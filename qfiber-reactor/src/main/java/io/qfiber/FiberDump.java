@@ -112,8 +112,7 @@ public final class FiberDump {
         List<FiberInfo> all = snapshot(withStacks);
         Map<String, List<FiberInfo>> groups = new LinkedHashMap<>();
         for (FiberInfo f : all) {
-            String key = f.state() == State.BLOCKED ? String.valueOf(f.waitingOn()) : "running";
-            groups.computeIfAbsent(key, k -> new ArrayList<>()).add(f);
+            groups.computeIfAbsent(groupOf(f), k -> new ArrayList<>()).add(f);
         }
         StringBuilder b = new StringBuilder();
         b.append("QFiber fiber dump at ").append(Instant.now()).append(": ").append(all.size())
@@ -136,6 +135,9 @@ public final class FiberDump {
                                 if (f.waitingFor() != null) {
                                     b.append(" blocked ").append(seconds(f.waitingFor()));
                                 }
+                                if (f.waitingOn() != null && !f.waitingOn().equals(e.getKey())) {
+                                    b.append(" in ").append(f.waitingOn()); // the socket, the time left
+                                }
                                 if (f.scope() != null) {
                                     b.append(" scope '").append(f.scope()).append('\'');
                                 }
@@ -156,6 +158,23 @@ public final class FiberDump {
     public static void print(PrintStream out) {
         out.print(render(false));
         out.flush();
+    }
+
+    /** The heading a fiber is listed under: what it waits on, without per-fiber details. */
+    private static String groupOf(FiberInfo f) {
+        String on = f.waitingOn();
+        if (f.state() != State.BLOCKED || on == null) {
+            return "running";
+        }
+        int timed = on.indexOf(" (gives up in ");
+        String key = timed >= 0 ? on.substring(0, timed) : on;
+        if (key.startsWith("recv on socket to ")) {
+            return "recv on sockets";
+        }
+        if (key.startsWith("send on socket to ")) {
+            return "send on sockets";
+        }
+        return key;
     }
 
     private static String seconds(Duration d) {
@@ -182,8 +201,10 @@ public final class FiberDump {
     }
 
     private static String channel(Channel<?> ch) {
-        return (ch.capacity() == 0 ? "rendezvous channel '" + ch.name() + "'"
-                : "channel '" + ch.name() + "' (" + ch.size() + "/" + (ch.capacity() == Channel.UNBOUNDED ? "unbounded" : ch.capacity()) + ")")
+        // channels left with the default name are told apart by identity
+        String name = ch.name().equals("channel") ? "channel#" + Integer.toHexString(System.identityHashCode(ch)) : ch.name();
+        return (ch.capacity() == 0 ? "rendezvous channel '" + name + "'"
+                : "channel '" + name + "' (" + ch.size() + "/" + (ch.capacity() == Channel.UNBOUNDED ? "unbounded" : ch.capacity()) + ")")
                 + (ch.isClosed() ? " closed" : "");
     }
 

@@ -344,14 +344,7 @@ public abstract class AbstractChannel<T> implements Channel<T> {
             ThreadWaiter w = new ThreadWaiter();
             readers.add(w);
             if (!hasReadable() && !isClosed()) {
-                WaitRecord rec = WaitRecord.begin(WaitKind.READ, this, deadline);
-                try {
-                    while (!w.isWoken() && !Thread.currentThread().isInterrupted() && !Blocking.expired(deadline)) {
-                        Blocking.park(this, deadline);
-                    }
-                } finally {
-                    WaitRecord.end(rec);
-                }
+                parkUntilWoken(w, WaitKind.READ, deadline);
             }
             if (!readers.remove(w)) {
                 // Woken: the waker unlinked us, possibly handing a value over.
@@ -367,6 +360,19 @@ public abstract class AbstractChannel<T> implements Channel<T> {
                 throw Blocking.cancelled();
             }
         }
+    }
+
+    /**
+     * Parks a linked waiter until it is woken, the thread is interrupted or the deadline passes,
+     * with the wait recorded for the fiber dump. Kept out of the callers' loops, which stay small
+     * enough to inline; nothing in here throws.
+     */
+    final void parkUntilWoken(ThreadWaiter w, WaitKind kind, long deadline) {
+        WaitRecord rec = WaitRecord.begin(kind, this, deadline);
+        while (!w.isWoken() && !Thread.currentThread().isInterrupted() && !Blocking.expired(deadline)) {
+            Blocking.park(this, deadline);
+        }
+        WaitRecord.end(rec);
     }
 
     /** Iterator over a channel: hasNext() takes the next value and keeps it for next(). */

@@ -169,14 +169,7 @@ final class BufferedChannel<T> extends AbstractChannel<T> {
             ThreadWaiter w = new ThreadWaiter();
             writers.add(w);
             if (!hasRoom() && !isClosed()) {
-                WaitRecord rec = WaitRecord.begin(WaitKind.WRITE, this, deadline);
-                try {
-                    while (!w.isWoken() && !Thread.currentThread().isInterrupted() && !Blocking.expired(deadline)) {
-                        Blocking.park(this, deadline);
-                    }
-                } finally {
-                    WaitRecord.end(rec);
-                }
+                parkUntilWoken(w, WaitKind.WRITE, deadline);
             }
             if (!writers.remove(w) && (Thread.currentThread().isInterrupted() || Blocking.expired(deadline))) {
                 passOnWriterWakeUp(); // woken for room we will not use

@@ -115,48 +115,41 @@ final class RendezvousChannel<T> extends AbstractChannel<T> {
             throw closedException("write");
         }
         int spins = Blocking.spinBudget();
+        boolean parked = false; // from the first park on, the wait is recorded and counted
         WaitRecord rec = null;
-        java.util.concurrent.atomic.LongAdder waiting = waitingWriters;
-        if (waiting != null) {
-            waiting.increment();
-        }
-        try {
-            while (o.state == Offer.WAITING) {
-                boolean cancelled = Thread.currentThread().isInterrupted();
-                if (cancelled || Blocking.expired(deadline)) {
-                    if (withdraw(o, inSlot)) {
-                        if (cancelled) {
-                            throw Blocking.cancelled();
-                        }
-                        return false;
+        while (o.state == Offer.WAITING) {
+            boolean cancelled = Thread.currentThread().isInterrupted();
+            if (cancelled || Blocking.expired(deadline)) {
+                if (withdraw(o, inSlot)) {
+                    endParking(parked, rec);
+                    if (cancelled) {
+                        throw Blocking.cancelled();
                     }
-                    // A reader (or close) removed the offer first and is setting its state now.
-                    while (o.state == Offer.WAITING) {
-                        Thread.onSpinWait();
-                    }
-                    break;
+                    return false;
                 }
-                if (spins > 0) {
-                    spins--;
+                // A reader (or close) removed the offer first and is setting its state now.
+                while (o.state == Offer.WAITING) {
                     Thread.onSpinWait();
-                } else {
-                    // Announce the park, then re-check: a reader that takes the offer after this
-                    // announcement sees it and unparks us (both sides write, then read, volatiles).
-                    o.writerParked = true;
-                    if (rec == null) {
-                        rec = WaitRecord.begin(WaitKind.WRITE, this, deadline);
-                    }
-                    if (o.state == Offer.WAITING) {
-                        Blocking.park(this, deadline);
-                    }
+                }
+                break;
+            }
+            if (spins > 0) {
+                spins--;
+                Thread.onSpinWait();
+            } else {
+                // Announce the park, then re-check: a reader that takes the offer after this
+                // announcement sees it and unparks us (both sides write, then read, volatiles).
+                o.writerParked = true;
+                if (!parked) {
+                    parked = true;
+                    rec = beginParking(deadline);
+                }
+                if (o.state == Offer.WAITING) {
+                    Blocking.park(this, deadline);
                 }
             }
-        } finally {
-            WaitRecord.end(rec);
-            if (waiting != null) {
-                waiting.decrement();
-            }
         }
+        endParking(parked, rec);
         if (o.state == Offer.TAKEN) {
             return true;
         }
@@ -215,6 +208,26 @@ final class RendezvousChannel<T> extends AbstractChannel<T> {
         Object o = node.attachment;
         if (o != null && slot == o) {
             SLOT.compareAndSet(this, o, null);
+        }
+    }
+
+    /** A writer starts parking: recorded for the fiber dump, counted when the channel has a name. */
+    private @Nullable WaitRecord beginParking(long deadline) {
+        java.util.concurrent.atomic.LongAdder w = waitingWriters;
+        if (w != null) {
+            w.increment();
+        }
+        return WaitRecord.begin(WaitKind.WRITE, this, deadline);
+    }
+
+    /** The parking writer leaves (no effect if it never parked). */
+    private void endParking(boolean parked, @Nullable WaitRecord rec) {
+        if (parked) {
+            WaitRecord.end(rec);
+            java.util.concurrent.atomic.LongAdder w = waitingWriters;
+            if (w != null) {
+                w.decrement();
+            }
         }
     }
 

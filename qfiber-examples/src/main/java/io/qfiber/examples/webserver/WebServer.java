@@ -2,6 +2,7 @@ package io.qfiber.examples.webserver;
 
 import io.qfiber.Channel;
 import io.qfiber.Fiber;
+import io.qfiber.FiberScope;
 import io.qfiber.net.TcpServer;
 import io.qfiber.net.TcpServer.ConnectionInfo;
 import io.qfiber.net.TcpSocket;
@@ -119,17 +120,18 @@ public final class WebServer {
             bound.write(-1);
             return;
         }
-        try (server) {
+        // the listener owns its receivers: when it stops, they drain their channels and end
+        try (server; FiberScope receivers = FiberScope.open("receivers")) {
             out.printf("Starting listener on %d%n", server.port());
             bound.write(server.port());
 
             // create receivers: one threaded fiber per core, each fed by its own channel
             List<Channel<ConnectionInfo>> receiverChannels = new ArrayList<>();
             for (int n = 0; n < numReceivers; n++) {
-                Channel<ConnectionInfo> c = Channel.create();
+                Channel<ConnectionInfo> c = Channel.<ConnectionInfo>builder().name("receiver-" + n).build();
                 receiverChannels.add(c);
                 int id = n;
-                Fiber.builder().name("receiver-" + n).detached().threaded().start(() -> receiver(id, c));
+                receivers.builder().name("receiver-" + n).threaded().start(() -> receiver(id, c));
             }
             int r = 0;
             try {
@@ -139,7 +141,8 @@ public final class WebServer {
                     r = (r + 1) % numReceivers;
                 }
             } finally {
-                receiverChannels.forEach(Channel::close); // receivers end when the listener does
+                receiverChannels.forEach(Channel::close);
+                receivers.join(); // receivers end when the listener does
             }
         }
     }

@@ -40,6 +40,8 @@ class WebServerTest {
     void stop() {
         server.listener().cancel(); // the listener closes its server and its receivers' channels
         assertThat(server.listener().join(Duration.ofSeconds(10))).isTrue();
+        // the receivers were forked into the listener's scope: they ended before it did
+        assertThat(io.qfiber.FiberDump.snapshot(false)).noneMatch(f -> f.name().startsWith("receiver-"));
     }
 
     @Test
