@@ -87,21 +87,7 @@ class SelectStressTest {
         for (int r = 0; r < 4; r++) {
             readers.add(Fiber.start("select-reader-" + r, () -> {
                 victims.add(Thread.currentThread());
-                List<Channel<Integer>> open = new ArrayList<>(channels);
-                while (!open.isEmpty()) {
-                    Select<Integer> s = Select.create();
-                    for (Channel<Integer> ch : open) {
-                        s.onRead(ch, v -> v);
-                    }
-                    try {
-                        tally.add(s.select());
-                    } catch (CancellationException e) {
-                        Thread.interrupted(); // nothing was taken: select again
-                        cancels.incrementAndGet();
-                    } catch (ChannelClosedException e) {
-                        open.removeIf(ch -> ch.isClosed() && ch.size() == 0);
-                    }
-                }
+                selectReadUntilAllClosed(channels, tally, cancels);
             }));
         }
         for (int c : new int[] {0, 2}) {
@@ -163,20 +149,7 @@ class SelectStressTest {
             }
             List<Fiber<Void>> readers = new ArrayList<>();
             for (int r = 0; r < 2; r++) {
-                readers.add(Fiber.start("select-reader-" + r, () -> {
-                    List<Channel<Integer>> open = new ArrayList<>(channels);
-                    while (!open.isEmpty()) {
-                        Select<Integer> s = Select.create();
-                        for (Channel<Integer> ch : open) {
-                            s.onRead(ch, v -> v);
-                        }
-                        try {
-                            received.add(s.select());
-                        } catch (ChannelClosedException e) {
-                            open.removeIf(ch -> ch.isClosed() && ch.size() == 0);
-                        }
-                    }
-                }));
+                readers.add(Fiber.start("select-reader-" + r, () -> selectReadUntilAllClosed(channels, received, null)));
             }
             for (Channel<Integer> ch : channels) {
                 readers.add(Fiber.start("reader", () -> {
@@ -231,6 +204,32 @@ class SelectStressTest {
         assertThat(channelWins + monoWins).isEqualTo(rounds);
         assertThat(channelWins).as("channel wins").isPositive();
         assertThat(monoWins).as("mono wins").isPositive();
+    }
+
+    /**
+     * Reads by select from every channel until all are closed and drained, dropping each from the
+     * select once it is; a cancelled select (counted in {@code cancelsOrNull}) took nothing and is
+     * tried again.
+     */
+    private static void selectReadUntilAllClosed(List<Channel<Integer>> channels, Tally tally, AtomicLong cancelsOrNull) {
+        List<Channel<Integer>> open = new ArrayList<>(channels);
+        while (!open.isEmpty()) {
+            Select<Integer> s = Select.create();
+            for (Channel<Integer> ch : open) {
+                s.onRead(ch, v -> v);
+            }
+            try {
+                tally.add(s.select());
+            } catch (CancellationException e) {
+                if (cancelsOrNull == null) {
+                    throw e;
+                }
+                Thread.interrupted(); // nothing was taken: select again
+                cancelsOrNull.incrementAndGet();
+            } catch (ChannelClosedException e) {
+                open.removeIf(ch -> ch.isClosed() && ch.size() == 0);
+            }
+        }
     }
 
     private static Thread chaos(List<Thread> victims, AtomicBoolean running) {

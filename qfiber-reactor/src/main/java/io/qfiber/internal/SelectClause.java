@@ -1,15 +1,9 @@
 package io.qfiber.internal;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
-import org.reactivestreams.Subscription;
-import reactor.core.CoreSubscriber;
 import reactor.core.publisher.Mono;
-import reactor.core.publisher.Operators;
-import reactor.util.context.Context;
 import reactor.util.context.ContextView;
 
 /**
@@ -200,49 +194,38 @@ public abstract class SelectClause {
 
     /**
      * Waits for a Mono: subscribes once per call, fires with its value (null when empty) or by
-     * throwing its error; the subscription is cancelled when another clause fires. The signal
-     * methods run on the Mono's thread: they publish the outcome, then wake the current round.
+     * throwing its error; the subscription is cancelled when another clause fires. The signal runs
+     * on the Mono's thread: it publishes the outcome, then wakes the current round.
      */
-    public static final class Await<T> extends SelectClause implements CoreSubscriber<T> {
-        private static final VarHandle SUBSCRIPTION =
-                FieldHandles.find(MethodHandles.lookup(), Await.class, "subscription", Subscription.class);
-
+    public static final class Await<T> extends SelectClause {
         private final Mono<T> mono;
-        private final Context context;
-        private volatile @Nullable Subscription subscription;
+        private final Subscriber<T> subscriber;
         private volatile @Nullable SelectNode watching;
-        private @Nullable T value;
-        private @Nullable Throwable error;
-        // Written after value/error: whoever reads it true sees them.
-        private volatile boolean done;
 
         public Await(Mono<T> mono, ContextView context) {
             this.mono = mono;
-            this.context = Context.of(context);
+            this.subscriber = new Subscriber<>(context, this);
         }
 
         @Override
         void start() {
-            mono.subscribe(this);
+            mono.subscribe(subscriber);
         }
 
         @Override
         boolean tryNow() {
-            if (!done) {
+            if (!subscriber.isDone()) {
                 return false;
             }
-            Throwable e = error;
-            if (e != null) {
-                throw MonoAwait.rethrow(e);
-            }
-            result = value;
+            result = subscriber.outcome(); // throws the Mono's error
             return true;
         }
 
         @Override
         boolean register(SelectNode node) {
+            // Publish the node, then re-check: the signal publishes `done`, then reads the node.
             watching = node;
-            return done;
+            return subscriber.isDone();
         }
 
         @Override
@@ -253,17 +236,8 @@ public abstract class SelectClause {
         @Override
         void finish(boolean fired) {
             if (!fired) {
-                // getAndSet, so that a subscription arriving concurrently is cancelled by one side.
-                Subscription s = (Subscription) SUBSCRIPTION.getAndSet(this, Operators.cancelledSubscription());
-                if (s != null) {
-                    s.cancel();
-                }
+                subscriber.cancel();
             }
-        }
-
-        @Override
-        public Context currentContext() {
-            return context;
         }
 
         @Override
@@ -271,48 +245,20 @@ public abstract class SelectClause {
             return "await of " + mono;
         }
 
-        @Override
-        public void onSubscribe(Subscription s) {
-            if (SUBSCRIPTION.compareAndSet(this, null, s)) {
-                s.request(Long.MAX_VALUE);
-            } else {
-                s.cancel(); // finished (cancelled) before it arrived, or a second subscription
-            }
-        }
+        private static final class Subscriber<T> extends MonoSignal<T> {
+            private final Await<T> clause;
 
-        @Override
-        public void onNext(T t) {
-            if (done) {
-                Operators.onNextDropped(t, context);
-                return;
+            Subscriber(ContextView context, Await<T> clause) {
+                super(context);
+                this.clause = clause;
             }
-            value = t;
-            signal();
-        }
 
-        @Override
-        public void onError(Throwable t) {
-            if (done) {
-                Operators.onErrorDropped(t, context);
-                return;
-            }
-            error = t;
-            signal();
-        }
-
-        @Override
-        public void onComplete() {
-            if (!done) {
-                signal();
-            }
-        }
-
-        private void signal() {
-            // Publish, then look for a round (the selector registers, then re-checks `done`).
-            done = true;
-            SelectNode n = watching;
-            if (n != null && n.claim(null)) {
-                n.wake();
+            @Override
+            void signalled() {
+                SelectNode n = clause.watching;
+                if (n != null && n.claim(null)) {
+                    n.wake();
+                }
             }
         }
     }
