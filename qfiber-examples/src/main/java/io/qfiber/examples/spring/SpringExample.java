@@ -14,7 +14,7 @@ import org.springframework.context.annotation.Bean;
  *
  * <p>Run it with {@code mvn -q -DskipTests package exec:exec -Dexec.mainClass=io.qfiber.examples.spring.SpringExample}
  * and try {@code curl -N localhost:8080/events}, {@code curl localhost:8080/quote/apple},
- * {@code curl -X POST -d work localhost:8080/jobs}. See {@code docs/spring.md}.
+ * {@code curl -H 'Content-Type: text/plain' -d work localhost:8080/jobs}. See {@code docs/spring.md}.
  */
 @SpringBootApplication
 public class SpringExample {
