@@ -343,11 +343,15 @@ public final class Fiber<T> {
                 throw new IllegalStateException("fiber '" + name + "' cannot be both threaded and on the shared "
                         + "scheduler: a threaded fiber runs on its own thread");
             }
+            if (scope != null) {
+                // before anything is built (a threaded fiber's thread owns an event loop)
+                scope.checkFork(name);
+            }
             Fiber<T> fiber = new Fiber<>(name, detached, threaded, shared, context, scope, body);
             Thread t = fiber.thread;
             assert t != null;
             if (scope != null) {
-                scope.childStarting(fiber); // refuses a caller other than the owner, and a closed scope
+                scope.childStarting(fiber);
             }
             LIVE.add(fiber);
             LibraryStats.FIBERS_STARTED.increment();

@@ -234,12 +234,16 @@ public final class FiberScope implements AutoCloseable {
 
     // ---- called by Fiber ----
 
-    /** Before a child's thread starts: checks the caller and counts the child. */
-    void childStarting(Fiber<?> child) {
+    /** Before a child is built: refuses a caller other than the owner, and a closed scope. */
+    void checkFork(String childName) {
         checkOwner("fork");
         if (closed) {
-            throw new IllegalStateException("scope '" + name + "' is closed: cannot fork '" + child.name() + "'");
+            throw new IllegalStateException("scope '" + name + "' is closed: cannot fork '" + childName + "'");
         }
+    }
+
+    /** Before a child's thread starts (on the owner's thread, after {@link #checkFork}): counts it. */
+    void childStarting(Fiber<?> child) {
         alive.incrementAndGet();
         running.add(child);
     }
