@@ -34,8 +34,9 @@ import java.util.function.ToDoubleFunction;
  *       {@code qfiber.channel.size}, {@code qfiber.channel.capacity},
  *       {@code qfiber.channel.readers.waiting}, {@code qfiber.channel.writers.waiting} (gauges),
  *       {@code qfiber.channel.written}, {@code qfiber.channel.read}, {@code qfiber.channel.dropped}
- *       (function counters). Channels sharing a name add up; channels without a name are not
- *       tracked one by one, so the number of meters stays bounded by the names you choose;</li>
+ *       (function counters). Channels sharing a name add up; a closed channel leaves the gauges
+ *       once drained, its counts stay in the counters; channels without a name are not tracked
+ *       one by one, so the number of meters stays bounded by the names you choose;</li>
  *   <li>{@code qfiber.tcp.connections.open} (gauge), {@code qfiber.tcp.connections.accepted},
  *       {@code qfiber.tcp.bytes.received}, {@code qfiber.tcp.bytes.sent} (function counters).</li>
  * </ul>
@@ -95,11 +96,11 @@ public final class QFiberMetrics implements MeterBinder {
         gauge(registry, "qfiber.channel.readers.waiting", "blocked readers and Flux subscribers with demand",
                 group, tags, AbstractChannel::readersWaiting);
         gauge(registry, "qfiber.channel.writers.waiting", "blocked writers", group, tags, AbstractChannel::writersWaiting);
-        FunctionCounter.builder("qfiber.channel.written", group, g -> sum(g, AbstractChannel::writtenCount))
+        FunctionCounter.builder("qfiber.channel.written", group, LibraryStats.ChannelGroup::written)
                 .description("values written").tags(tags).register(registry);
-        FunctionCounter.builder("qfiber.channel.read", group, g -> sum(g, AbstractChannel::readCount))
+        FunctionCounter.builder("qfiber.channel.read", group, LibraryStats.ChannelGroup::read)
                 .description("values taken by readers and Flux subscribers").tags(tags).register(registry);
-        FunctionCounter.builder("qfiber.channel.dropped", group, g -> sum(g, AbstractChannel::droppedCount))
+        FunctionCounter.builder("qfiber.channel.dropped", group, LibraryStats.ChannelGroup::dropped)
                 .description("values dropped by the overflow policy (each passed to onDrop)").tags(tags).register(registry);
     }
 

@@ -141,6 +141,22 @@ class QFiberMetricsTest {
     }
 
     @Test
+    void aClosedDrainedChannelLeavesTheGaugesAndKeepsItsCounts() {
+        Channel<Integer> first = Channel.<Integer>builder().name("metrics-retired").capacity(8).build();
+        first.write(1);
+        first.write(2);
+        first.read();
+        first.close();
+        assertThat(gauge("qfiber.channel.capacity", "channel", "metrics-retired")).as("holds a value still").isEqualTo(8);
+        first.read();
+        Channel<Integer> second = Channel.<Integer>builder().name("metrics-retired").capacity(3).build();
+        second.write(3);
+        assertThat(gauge("qfiber.channel.capacity", "channel", "metrics-retired")).as("only the open one").isEqualTo(3);
+        assertThat(counter("qfiber.channel.written", "channel", "metrics-retired")).as("never goes back").isEqualTo(3);
+        assertThat(counter("qfiber.channel.read", "channel", "metrics-retired")).isEqualTo(2);
+    }
+
+    @Test
     void tcpConnectionsAndBytes() throws Exception {
         double accepted = counter("qfiber.tcp.connections.accepted");
         double received = counter("qfiber.tcp.bytes.received");

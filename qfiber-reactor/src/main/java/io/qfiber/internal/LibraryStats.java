@@ -17,7 +17,8 @@ import java.util.function.Consumer;
  *
  * <p>Only channels given a name with {@code Channel.builder().name(...)} are registered, weakly
  * (a registered channel that nobody references is collected as usual); channels sharing a name are
- * reported together. Unnamed channels are not tracked one by one.
+ * reported together, and a closed, drained one is retired (see {@link ChannelGroup}). Unnamed
+ * channels are not tracked one by one.
  */
 public final class LibraryStats {
     /** Fibers started. */
@@ -40,11 +41,19 @@ public final class LibraryStats {
 
     private LibraryStats() {}
 
-    /** The live channels of one name. */
+    /**
+     * The channels of one name. A channel that is closed and drained is retired on the next read:
+     * its counts move into the group's retired totals (so the counters never go back) and it leaves
+     * the gauges. A channel collected while still open takes its counts with it.
+     */
     public static final class ChannelGroup {
         private final String name;
         private final ReentrantLock lock = new ReentrantLock();
         private final WeakHashMap<AbstractChannel<?>, Boolean> channels = new WeakHashMap<>();
+        // guarded by lock
+        private long retiredWritten;
+        private long retiredRead;
+        private long retiredDropped;
 
         ChannelGroup(String name) {
             this.name = name;
@@ -55,13 +64,72 @@ public final class LibraryStats {
             return name;
         }
 
-        /** @return the live channels of this name, a snapshot */
+        /** @return the channels of this name that are open or still hold values, a snapshot */
         public List<AbstractChannel<?>> channels() {
             lock.lock();
             try {
+                retireFinished();
                 return new ArrayList<>(channels.keySet());
             } finally {
                 lock.unlock();
+            }
+        }
+
+        /** @return values written to channels of this name, retired ones included */
+        public long written() {
+            lock.lock();
+            try {
+                retireFinished();
+                long n = retiredWritten;
+                for (AbstractChannel<?> c : channels.keySet()) {
+                    n += c.writtenCount();
+                }
+                return n;
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        /** @return values read from channels of this name, retired ones included */
+        public long read() {
+            lock.lock();
+            try {
+                retireFinished();
+                long n = retiredRead;
+                for (AbstractChannel<?> c : channels.keySet()) {
+                    n += c.readCount();
+                }
+                return n;
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        /** @return values dropped by channels of this name, retired ones included */
+        public long dropped() {
+            lock.lock();
+            try {
+                retireFinished();
+                long n = retiredDropped;
+                for (AbstractChannel<?> c : channels.keySet()) {
+                    n += c.droppedCount();
+                }
+                return n;
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        private void retireFinished() {
+            var it = channels.keySet().iterator();
+            while (it.hasNext()) {
+                AbstractChannel<?> c = it.next();
+                if (c.isClosed() && c.isDrained()) {
+                    retiredWritten += c.writtenCount();
+                    retiredRead += c.readCount();
+                    retiredDropped += c.droppedCount();
+                    it.remove();
+                }
             }
         }
 
