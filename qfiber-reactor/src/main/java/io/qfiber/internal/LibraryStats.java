@@ -9,6 +9,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
+import java.util.function.ToLongFunction;
 
 /**
  * The library's own counters, kept whether or not anyone reads them (each is a {@link LongAdder}
@@ -50,10 +51,11 @@ public final class LibraryStats {
         private final String name;
         private final ReentrantLock lock = new ReentrantLock();
         private final WeakHashMap<AbstractChannel<?>, Boolean> channels = new WeakHashMap<>();
-        // guarded by lock
-        private long retiredWritten;
-        private long retiredRead;
-        private long retiredDropped;
+        // guarded by lock: counts of retired channels, by WRITTEN, READ, DROPPED
+        private final long[] retired = new long[3];
+        private static final int WRITTEN = 0;
+        private static final int READ = 1;
+        private static final int DROPPED = 2;
 
         ChannelGroup(String name) {
             this.name = name;
@@ -77,42 +79,26 @@ public final class LibraryStats {
 
         /** @return values written to channels of this name, retired ones included */
         public long written() {
-            lock.lock();
-            try {
-                retireFinished();
-                long n = retiredWritten;
-                for (AbstractChannel<?> c : channels.keySet()) {
-                    n += c.writtenCount();
-                }
-                return n;
-            } finally {
-                lock.unlock();
-            }
+            return total(WRITTEN, AbstractChannel::writtenCount);
         }
 
         /** @return values read from channels of this name, retired ones included */
         public long read() {
-            lock.lock();
-            try {
-                retireFinished();
-                long n = retiredRead;
-                for (AbstractChannel<?> c : channels.keySet()) {
-                    n += c.readCount();
-                }
-                return n;
-            } finally {
-                lock.unlock();
-            }
+            return total(READ, AbstractChannel::readCount);
         }
 
         /** @return values dropped by channels of this name, retired ones included */
         public long dropped() {
+            return total(DROPPED, AbstractChannel::droppedCount);
+        }
+
+        private long total(int kind, ToLongFunction<AbstractChannel<?>> count) {
             lock.lock();
             try {
                 retireFinished();
-                long n = retiredDropped;
+                long n = retired[kind];
                 for (AbstractChannel<?> c : channels.keySet()) {
-                    n += c.droppedCount();
+                    n += count.applyAsLong(c);
                 }
                 return n;
             } finally {
@@ -125,9 +111,9 @@ public final class LibraryStats {
             while (it.hasNext()) {
                 AbstractChannel<?> c = it.next();
                 if (c.isClosed() && c.isDrained()) {
-                    retiredWritten += c.writtenCount();
-                    retiredRead += c.readCount();
-                    retiredDropped += c.droppedCount();
+                    retired[WRITTEN] += c.writtenCount();
+                    retired[READ] += c.readCount();
+                    retired[DROPPED] += c.droppedCount();
                     it.remove();
                 }
             }
