@@ -1,12 +1,11 @@
 package io.qfiber;
 
-import io.qfiber.internal.ChannelFactory;
+import io.qfiber.internal.channel.ChannelFactory;
 import java.time.Duration;
 import java.util.Iterator;
 import java.util.Optional;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
-import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
 import reactor.core.publisher.Flux;
 
@@ -98,7 +97,9 @@ public interface Channel<T> extends Iterable<T> {
      * Creates a channel filled from {@code source} with backpressure: the source is requested
      * only as room frees in the channel, so a slow reader slows the source down. The channel is
      * closed when the source completes, and closed with the source's error when it fails.
-     * The subscription starts at once; it is cancelled if the channel is closed by a consumer.
+     * The subscription starts at once, from a new virtual thread (named {@code qfiber-from}) that
+     * moves the values and ends with the source; it is cancelled if the channel is closed by a
+     * consumer. Never blocks the caller.
      *
      * @param source the publisher to drain
      * @param <T>    the type of the values carried
@@ -136,7 +137,9 @@ public interface Channel<T> extends Iterable<T> {
     boolean tryWrite(T value);
 
     /**
-     * Writes a value, blocking at most {@code timeout} for room or for a reader.
+     * Writes a value, blocking at most {@code timeout} for room or for a reader. With a dropping
+     * overflow policy ({@link Overflow#DROP_OLDEST}, {@link Overflow#DROP_LATEST}) it never blocks
+     * and returns true: a value that does not fit is dropped and passed to {@code onDrop}.
      *
      * @param value   the value, not null
      * @param timeout how long to wait at most, not negative
@@ -272,8 +275,8 @@ public interface Channel<T> extends Iterable<T> {
     int capacity();
 
     /**
-     * The channel's name, used in exception messages; {@code "channel"} unless set with
-     * {@link Builder#name}.
+     * The channel's name, used in exception messages, logs and the fiber dump; {@code "channel"}
+     * unless set with {@link Builder#name}. Never blocks.
      *
      * @return the name
      */
@@ -286,7 +289,9 @@ public interface Channel<T> extends Iterable<T> {
      */
     interface Builder<T> {
         /**
-         * Names the channel (for exception messages and logs).
+         * Names the channel: the name appears in exception messages, logs and the fiber dump, and a
+         * named channel is registered (weakly) for the metrics of {@code QFiberMetrics}, tagged
+         * with its name (channels sharing a name are reported together).
          *
          * @param name the name, not null
          * @return this builder

@@ -1,15 +1,18 @@
 package io.qfiber;
 
-import io.qfiber.internal.Blocking;
-import io.qfiber.internal.Carriers;
-import io.qfiber.internal.FiberSchedulers;
-import io.qfiber.internal.LibraryStats;
-import io.qfiber.internal.MonoAwait;
-import io.qfiber.internal.ThreadLocalContext;
-import io.qfiber.internal.ThreadedFiberThread;
-import io.qfiber.internal.WaitKind;
-import io.qfiber.internal.WaitRecord;
-import io.qfiber.internal.WaiterList;
+import io.qfiber.internal.FieldHandles;
+import io.qfiber.internal.fiber.Blocking;
+import io.qfiber.internal.fiber.Carriers;
+import io.qfiber.internal.fiber.ChildTracker;
+import io.qfiber.internal.fiber.FiberPlacement;
+import io.qfiber.internal.fiber.FiberSchedulers;
+import io.qfiber.internal.fiber.ThreadedFiberThread;
+import io.qfiber.internal.fiber.WaiterList;
+import io.qfiber.internal.observe.LibraryStats;
+import io.qfiber.internal.observe.WaitKind;
+import io.qfiber.internal.observe.WaitRecord;
+import io.qfiber.internal.reactive.MonoAwait;
+import io.qfiber.internal.reactive.ThreadLocalContext;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
@@ -76,27 +79,19 @@ public final class Fiber<T> {
     private final boolean detached;
     private final @Nullable ThreadedFiberThread threadedThread;
     // The threaded fiber's thread this plain fiber runs on (carrier mode), or null.
-    private final @Nullable ThreadedFiberThread carrier;
-    private final CompletableFuture<T> result = new CompletableFuture<>();
-    private static final VarHandle END_WAITERS;
-
-    static {
-        try {
-            END_WAITERS = MethodHandles.lookup().findVarHandle(Fiber.class, "endWaiters", WaiterList.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
-
+    final @Nullable ThreadedFiberThread carrier;
+    final CompletableFuture<T> result = new CompletableFuture<>();
     /** Selects waiting for this fiber to end (onJoin); created on first use, woken once it has ended. */
     private volatile @Nullable WaiterList endWaiters;
+    private static final VarHandle END_WAITERS =
+            FieldHandles.find(MethodHandles.lookup(), Fiber.class, "endWaiters", WaiterList.class);
     // The running thread; cleared when the body ends so a finished handle holds no thread.
     private volatile @Nullable Thread thread;
-    private volatile boolean cancelRequested;
+    volatile boolean cancelRequested;
     // The subscriber's Reactor Context for a fiber started by mono/flux; empty otherwise.
     private final ContextView context;
-    // The scope this fiber was forked into, or null.
-    private final @Nullable FiberScope scope;
+    // The scope this fiber was forked into (through the scope's tracker), or null.
+    private final @Nullable ChildTracker<Fiber<?>> scope;
     // The fiber this one waits for in an untimed join(), for join-cycle detection; null otherwise.
     private volatile @Nullable Fiber<?> joining;
     /** What this fiber waits on, for the fiber dump; written by its own thread. */
@@ -105,35 +100,21 @@ public final class Fiber<T> {
     static final Set<Fiber<?>> LIVE = ConcurrentHashMap.newKeySet();
 
     static {
-        FiberDump.init(); // registers the dump with JMX, in the background
+        // The one arrow from Fiber to FiberDump: registers the dump with JMX, in the background,
+        // when the first fiber class use initializes this class.
+        FiberDump.init();
     }
 
-    private Fiber(String name, boolean detached, boolean threaded, boolean shared, ContextView context,
-                  @Nullable FiberScope scope, Callable<T> body) {
+    Fiber(String name, boolean detached, boolean threaded, boolean shared, ContextView context,
+          @Nullable ChildTracker<Fiber<?>> scope, Callable<T> body) {
         this.name = name;
         this.detached = detached;
         this.context = context;
         this.scope = scope;
-        if (threaded) {
-            ThreadedFiberThread t = new ThreadedFiberThread(name, () -> run(body));
-            this.threadedThread = t;
-            this.carrier = null;
-            this.thread = t;
-        } else if (!Carriers.enabled()) {
-            this.threadedThread = null;
-            this.carrier = null;
-            this.thread = Thread.ofVirtual().name(name).unstarted(() -> run(body));
-        } else {
-            this.threadedThread = null;
-            ThreadedFiberThread here = shared ? null : ThreadedFiberThread.current();
-            if (here != null && here.isCarrier()) {
-                this.carrier = here;
-                this.thread = here.virtualThreadBuilder().name(name).unstarted(() -> run(body));
-            } else {
-                this.carrier = null;
-                this.thread = Carriers.sharedBuilder().name(name).unstarted(() -> run(body));
-            }
-        }
+        FiberPlacement placed = FiberPlacement.place(name, threaded, shared, () -> run(body));
+        this.threadedThread = placed.own();
+        this.carrier = placed.carrier();
+        this.thread = placed.thread();
     }
 
     // ---- starting ----
@@ -148,7 +129,8 @@ public final class Fiber<T> {
     }
 
     /**
-     * Starts a plain, joinable fiber running {@code body}.
+     * Starts a plain, joinable fiber running {@code body}. Never blocks: the fiber runs
+     * concurrently from here on.
      *
      * @param name the fiber's name (and its virtual thread's), not null
      * @param body the code to run, not null
@@ -159,7 +141,7 @@ public final class Fiber<T> {
     }
 
     /**
-     * Starts a plain, joinable fiber computing a value.
+     * Starts a plain, joinable fiber computing a value. Never blocks.
      *
      * @param name the fiber's name (and its virtual thread's), not null
      * @param body the code to run, not null; what it throws becomes the fiber's failure
@@ -196,6 +178,8 @@ public final class Fiber<T> {
          *
          * @param on true for detached
          * @return this builder
+         * @throws IllegalStateException if {@code on} and this builder came from
+         *                               {@link FiberScope#builder()}: a scope waits for its children
          */
         Builder detached(boolean on);
 
@@ -242,12 +226,15 @@ public final class Fiber<T> {
         Builder onSharedScheduler(boolean on);
 
         /**
-         * Starts a fiber running {@code body}.
+         * Starts a fiber running {@code body}. Never blocks.
          *
          * @param body the code, not null
          * @return the started fiber; its result is null
          * @throws IllegalStateException if both {@link #threaded()} and {@link #onSharedScheduler()}
-         *                               are set: a threaded fiber runs on its own thread
+         *                               are set: a threaded fiber runs on its own thread; for a
+         *                               builder from {@link FiberScope#builder()}, if the caller is
+         *                               not the scope's owner or the scope is closed (nothing is
+         *                               started then)
          */
         Fiber<Void> start(Runnable body);
 
@@ -257,127 +244,13 @@ public final class Fiber<T> {
          * @param body the code, not null
          * @param <T>  the result type
          * @return the started fiber
-         * @throws IllegalStateException if both {@link #threaded()} and {@link #onSharedScheduler()}
-         *                               are set
+         * @throws IllegalStateException as {@link #start(Runnable)}
          */
         <T> Fiber<T> start(Callable<T> body);
     }
 
-    /** A builder whose start() forks into {@code scope}. */
-    static Builder scopedBuilder(FiberScope scope) {
-        return new FiberBuilder(scope);
-    }
-
-    private static final class FiberBuilder implements Builder {
-        private final @Nullable FiberScope scope;
-        private String name = "fiber";
-        private boolean detached;
-        private boolean threaded;
-        private boolean shared;
-        private ContextView context = Context.empty();
-
-        FiberBuilder() {
-            this(null);
-        }
-
-        FiberBuilder(@Nullable FiberScope scope) {
-            this.scope = scope;
-        }
-
-        @Override
-        public Builder name(String name) {
-            this.name = Objects.requireNonNull(name, "name");
-            return this;
-        }
-
-        @Override
-        public Builder detached() {
-            return detached(true);
-        }
-
-        @Override
-        public Builder detached(boolean on) {
-            if (on && scope != null) {
-                throw new IllegalStateException("a fiber forked into scope '" + scope.name()
-                        + "' cannot be detached: the scope waits for its children");
-            }
-            this.detached = on;
-            return this;
-        }
-
-        @Override
-        public Builder threaded() {
-            return threaded(true);
-        }
-
-        @Override
-        public Builder threaded(boolean on) {
-            this.threaded = on;
-            return this;
-        }
-
-        @Override
-        public Builder onSharedScheduler() {
-            return onSharedScheduler(true);
-        }
-
-        @Override
-        public Builder onSharedScheduler(boolean on) {
-            this.shared = on;
-            return this;
-        }
-
-        @Override
-        public Fiber<Void> start(Runnable body) {
-            Objects.requireNonNull(body, "body");
-            return start(() -> {
-                body.run();
-                return null;
-            });
-        }
-
-        @Override
-        public <T> Fiber<T> start(Callable<T> body) {
-            Objects.requireNonNull(body, "body");
-            if (threaded && shared) {
-                throw new IllegalStateException("fiber '" + name + "' cannot be both threaded and on the shared "
-                        + "scheduler: a threaded fiber runs on its own thread");
-            }
-            if (scope != null) {
-                // before anything is built (a threaded fiber's thread owns an event loop)
-                scope.checkFork(name);
-            }
-            Fiber<T> fiber = new Fiber<>(name, detached, threaded, shared, context, scope, body);
-            Thread t = fiber.thread;
-            assert t != null;
-            if (scope != null) {
-                scope.childStarting(fiber);
-            }
-            LIVE.add(fiber);
-            LibraryStats.FIBERS_STARTED.increment();
-            ThreadedFiberThread carrier = fiber.carrier;
-            if (carrier != null) {
-                carrier.fiberStarting();
-            }
-            try {
-                t.start();
-            } catch (RuntimeException | Error e) {
-                if (carrier != null) {
-                    carrier.fiberEnded();
-                }
-                if (scope != null) {
-                    scope.childNotStarted(fiber);
-                }
-                LIVE.remove(fiber);
-                throw e;
-            }
-            if (scope != null) {
-                scope.childStarted(fiber);
-            }
-            return fiber;
-        }
-    }
-
+    // Started by FiberBuilder.start, which registers the fiber with its scope, LIVE, the counters
+    // and its carrier; run() deregisters it from the same four, in reverse, when the body ends.
     private void run(Callable<T> body) {
         CURRENT.set(this);
         WaitRecord.attach(waits);
@@ -413,7 +286,7 @@ public final class Fiber<T> {
                 waiters.wakeAll();
             }
             LIVE.remove(this);
-            FiberScope s = scope;
+            ChildTracker<Fiber<?>> s = scope;
             if (s != null) {
                 s.childEnded(this, failed ? failure : null);
             }
@@ -540,7 +413,8 @@ public final class Fiber<T> {
      * @return true if the fiber has ended
      * @throws CancellationException    if the calling thread is interrupted while waiting
      * @throws IllegalArgumentException if timeout is negative
-     * @throws IllegalStateException    if the fiber is detached, or on a Reactor non-blocking thread
+     * @throws IllegalStateException    if the fiber is detached, if a fiber joins itself, or on a
+     *                                  Reactor non-blocking thread
      */
     public boolean join(Duration timeout) {
         long deadline = Blocking.deadline(timeout);
@@ -604,12 +478,13 @@ public final class Fiber<T> {
         return Carriers.enabled() ? ThreadingMode.CARRIERS : ThreadingMode.SHARED_SCHEDULER;
     }
 
-    /** The scope this fiber was forked into, or null. */
-    @Nullable FiberScope scope() {
-        return scope;
+    /** The name of the scope this fiber was forked into, or null. */
+    @Nullable String scopeName() {
+        ChildTracker<Fiber<?>> s = scope;
+        return s != null ? s.name() : null;
     }
 
-    /** The fiber's thread while it runs, null once it has ended (for tests and diagnostics). */
+    /** The fiber's thread while it runs, null once it has ended (for the fiber dump and tests). */
     @Nullable Thread thread() {
         return thread;
     }
@@ -628,12 +503,7 @@ public final class Fiber<T> {
     /** The waiters woken when this fiber ends, for {@link Select#onJoin}; created on first use. */
     WaiterList endWaiters() {
         WaiterList w = endWaiters;
-        if (w == null) {
-            WaiterList fresh = new WaiterList();
-            w = END_WAITERS.compareAndSet(this, null, fresh) ? fresh : endWaiters;
-        }
-        assert w != null;
-        return w;
+        return w != null ? w : WaiterList.getOrCreate(END_WAITERS, this);
     }
 
     /**
@@ -692,10 +562,7 @@ public final class Fiber<T> {
         Blocking.enter("Fiber.sleep");
         WaitRecord rec = WaitRecord.begin(WaitKind.SLEEP, null, deadline);
         try {
-            while (!Blocking.expired(deadline)) {
-                Blocking.park(Fiber.class, deadline);
-                Blocking.checkInterrupted();
-            }
+            Blocking.sleepUntil(Fiber.class, deadline);
         } finally {
             WaitRecord.end(rec);
         }
@@ -739,28 +606,17 @@ public final class Fiber<T> {
     /**
      * A Mono that runs {@code body} in a new fiber for each subscription: the bridge from fiber code
      * into Reactor. The Mono emits the body's value (empty for null) or its failure; cancelling
-     * the subscription cancels the fiber.
+     * the subscription cancels the fiber (and the Mono then signals nothing more). A fiber
+     * cancelled any other way (for example {@code Fiber.current().cancel()} in the body) ends the
+     * Mono with its {@link CancellationException}: the Mono always terminates. Subscribing never
+     * blocks.
      *
      * @param body the blocking-style code, not null
      * @param <T>  the value type
      * @return a cold Mono
      */
     public static <T> Mono<T> mono(Callable<T> body) {
-        Objects.requireNonNull(body, "body");
-        return Mono.create(sink -> {
-            FiberBuilder b = new FiberBuilder();
-            b.name("mono");
-            b.context = sink.contextView();
-            Fiber<T> fiber = b.start(body);
-            sink.onCancel(fiber::cancel);
-            fiber.result.whenComplete((value, error) -> {
-                if (error == null) {
-                    sink.success(value);
-                } else if (!fiber.cancelRequested) {
-                    sink.error(error instanceof CompletionException && error.getCause() != null ? error.getCause() : error);
-                }
-            });
-        });
+        return FiberPublishers.mono(body);
     }
 
     /**
@@ -768,35 +624,15 @@ public final class Fiber<T> {
      * each {@code write} returns once the subscriber has requested and received the value, so the
      * body runs at the subscriber's pace. The Flux completes when the body returns and errors with
      * what it throws. Cancelling the subscription closes the channel and cancels the fiber: its
-     * blocked write throws. Each subscription runs the body in a new fiber.
+     * blocked write throws. A fiber cancelled any other way ends the Flux with its
+     * {@link CancellationException}. Each subscription runs the body in a new fiber; subscribing
+     * never blocks.
      *
      * @param body the producer, not null
      * @param <T>  the value type
      * @return a cold Flux
      */
     public static <T> Flux<T> flux(Consumer<Channel<T>> body) {
-        Objects.requireNonNull(body, "body");
-        return Flux.deferContextual(subscriberContext -> {
-            Channel<T> channel = Channel.<T>builder().name("flux").capacity(0).build();
-            FiberBuilder b = new FiberBuilder();
-            b.name("flux");
-            b.context = subscriberContext;
-            Fiber<Void> fiber = b.start(() -> body.accept(channel));
-            fiber.result.whenComplete((v, error) -> {
-                if (error == null || error instanceof CancellationException) {
-                    channel.close();
-                } else {
-                    channel.close(error instanceof CompletionException && error.getCause() != null ? error.getCause() : error);
-                }
-            });
-            // After the cancel has reached the channel's subscriber (doFinally runs after it
-            // propagated upstream), so closing the channel cannot signal completion to it.
-            return channel.asFlux().doFinally(signal -> {
-                if (signal == reactor.core.publisher.SignalType.CANCEL) {
-                    channel.close();
-                    fiber.cancel();
-                }
-            });
-        });
+        return FiberPublishers.flux(body);
     }
 }

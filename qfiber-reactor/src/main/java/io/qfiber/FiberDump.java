@@ -1,11 +1,10 @@
 package io.qfiber;
 
-import io.qfiber.internal.Blocking;
-import io.qfiber.internal.FiberDumpBean;
-import io.qfiber.internal.ThreadedFiberThread;
-import io.qfiber.internal.WaitRecord;
-import io.qfiber.net.TcpServer;
-import io.qfiber.net.TcpSocket;
+import io.qfiber.internal.fiber.Blocking;
+import io.qfiber.internal.fiber.ThreadedFiberThread;
+import io.qfiber.internal.observe.FiberDumpBean;
+import io.qfiber.internal.observe.WaitRecord;
+import io.qfiber.internal.observe.WaitTarget;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.time.Instant;
@@ -90,12 +89,11 @@ public final class FiberDump {
             boolean parked = t instanceof ThreadedFiberThread threaded
                     ? threaded.isBodyWaiting()
                     : t.getState() == Thread.State.WAITING || t.getState() == Thread.State.TIMED_WAITING;
-            boolean blocked = w != null && parked;
-            FiberScope scope = f.scope();
-            out.add(new FiberInfo(f.name(), f.isThreaded(), blocked ? State.BLOCKED : State.RUNNING,
-                    blocked ? describe(w, now) : null,
-                    blocked ? Duration.ofNanos(Math.max(0, now - w.since())) : null,
-                    scope != null ? scope.name() : null,
+            WaitRecord.Snapshot blockedOn = parked ? w : null;
+            out.add(new FiberInfo(f.name(), f.isThreaded(), blockedOn != null ? State.BLOCKED : State.RUNNING,
+                    blockedOn != null ? describe(blockedOn, now) : null,
+                    blockedOn != null ? Duration.ofNanos(Math.max(0, now - blockedOn.since())) : null,
+                    f.scopeName(),
                     withStacks ? List.of(t.getStackTrace()) : List.of()));
         }
         return out;
@@ -188,8 +186,7 @@ public final class FiberDump {
             case JOIN -> t instanceof Fiber<?> f ? "fiber '" + f.name() + "'" : String.valueOf(t);
             case SCOPE -> t instanceof FiberScope s ? "scope '" + s.name() + "' (" + s.children().size() + " running)" : String.valueOf(t);
             case SELECT -> t instanceof Object[] clauses ? clauses.length + " clauses: " + join(clauses) : String.valueOf(t);
-            case TAKE_NEXT -> t instanceof TcpServer s ? "port " + (s.isClosed() ? "(closed)" : String.valueOf(s.port())) : String.valueOf(t);
-            case RECV, SEND -> t instanceof TcpSocket s ? "socket to " + s.peerAddress() : String.valueOf(t);
+            case TAKE_NEXT, RECV, SEND -> t instanceof WaitTarget target ? target.waitLabel() : String.valueOf(t);
             case AWAIT -> String.valueOf(t);
             case SLEEP -> "";
         };

@@ -1,13 +1,15 @@
 package io.qfiber;
 
-import io.qfiber.internal.Blocking;
-import io.qfiber.internal.WaitKind;
-import io.qfiber.internal.WaitRecord;
+import io.qfiber.internal.fiber.Blocking;
+import io.qfiber.internal.fiber.ChildTracker;
+import io.qfiber.internal.observe.WaitKind;
+import io.qfiber.internal.observe.WaitRecord;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -57,7 +59,6 @@ import reactor.util.Loggers;
 public final class FiberScope implements AutoCloseable {
     private final String name;
     private final Thread owner = Thread.currentThread();
-    private final @Nullable Fiber<?> ownerFiber = Fiber.current();
     /** Children started and not yet ended. */
     private final Set<Fiber<?>> running = ConcurrentHashMap.newKeySet();
     /** Count of {@link #running}, decremented after removal; the owner waits for 0. */
@@ -68,6 +69,7 @@ public final class FiberScope implements AutoCloseable {
     private volatile boolean failed;
     private volatile boolean closed;
     private volatile boolean failureReported;
+    private final Children tracker = new Children();
 
     private FiberScope(String name) {
         this.name = name;
@@ -134,7 +136,7 @@ public final class FiberScope implements AutoCloseable {
      * @return a new builder
      */
     public Fiber.Builder builder() {
-        return Fiber.scopedBuilder(this);
+        return new FiberBuilder(tracker);
     }
 
     /**
@@ -153,14 +155,11 @@ public final class FiberScope implements AutoCloseable {
         Blocking.enter("FiberScope.join");
         WaitRecord rec = alive.get() > 0 ? WaitRecord.begin(WaitKind.SCOPE, this) : null;
         try {
-            while (alive.get() > 0) {
-                if (owner.isInterrupted()) {
-                    cancelChildren();
-                    awaitChildrenUninterruptibly();
-                    throw Blocking.cancelled();
-                }
-                Blocking.park(this, Blocking.NO_DEADLINE);
-            }
+            Blocking.parkUntil(() -> alive.get() == 0, this, Blocking.NO_DEADLINE);
+        } catch (CancellationException cancelled) {
+            cancelChildren();
+            awaitChildrenUninterruptibly();
+            throw cancelled;
         } finally {
             WaitRecord.end(rec);
         }
@@ -185,11 +184,17 @@ public final class FiberScope implements AutoCloseable {
      * {@code fork} is refused. Keeps the owner's interrupt status. Never throws a child's failure
      * (a failure no {@link #join()} reported is logged).
      *
-     * @throws IllegalStateException if the caller is not the owner
+     * <p>Waits for the children regardless of interrupts, so it is refused where waiting is not
+     * allowed: on a Reactor non-blocking thread it throws at once, whether or not a child still
+     * runs, and the scope stays open (close it from a thread that may block).
+     *
+     * @throws IllegalStateException if the caller is not the owner, or on a Reactor non-blocking
+     *                               thread
      */
     @Override
     public void close() {
         checkOwner("close");
+        Blocking.checkMayBlock("FiberScope.close");
         if (!closed) {
             closed = true;
             cancelChildren();
@@ -221,64 +226,61 @@ public final class FiberScope implements AutoCloseable {
         return new ArrayList<>(running);
     }
 
-    /** The fiber that opened this scope, or null if a platform thread did. */
-    @Nullable Fiber<?> ownerFiber() {
-        return ownerFiber;
-    }
-
     @Override
     public String toString() {
         return "FiberScope[" + name + ", owner " + owner.getName() + ", " + alive.get() + " running"
                 + (failed ? ", failed" : "") + (closed ? ", closed]" : "]");
     }
 
-    // ---- called by Fiber ----
-
-    /** Before a child is built: refuses a caller other than the owner, and a closed scope. */
-    void checkFork(String childName) {
-        checkOwner("fork");
-        if (closed) {
-            throw new IllegalStateException("scope '" + name + "' is closed: cannot fork '" + childName + "'");
+    /** What the scope's children report to it: a private object, so no internal type shows in the API. */
+    private final class Children implements ChildTracker<Fiber<?>> {
+        @Override
+        public String name() {
+            return name;
         }
-    }
 
-    /** Before a child's thread starts (on the owner's thread, after {@link #checkFork}): counts it. */
-    void childStarting(Fiber<?> child) {
-        alive.incrementAndGet();
-        running.add(child);
-    }
-
-    /** After a child's thread started: a child forked after a failure is cancelled at once. */
-    void childStarted(Fiber<?> child) {
-        if (failed) {
-            child.cancel();
-        }
-    }
-
-    /** When a child's thread could not start: it never ran. */
-    void childNotStarted(Fiber<?> child) {
-        running.remove(child);
-        if (alive.decrementAndGet() == 0) {
-            Blocking.unpark(owner);
-        }
-    }
-
-    /**
-     * A child ended, after its outcome was set.
-     *
-     * @param failure its failure, or null; ignored when it was cancelled
-     */
-    void childEnded(Fiber<?> child, @Nullable Throwable failure) {
-        if (failure != null) {
-            failures.add(failure);
-            if (!failed) {
-                failed = true; // set before cancelling: a fork racing this sees it (childStarted)
+        @Override
+        public void checkFork(String childName) {
+            checkOwner("fork");
+            if (closed) {
+                throw new IllegalStateException("scope '" + name + "' is closed: cannot fork '" + childName + "'");
             }
-            cancelChildren();
         }
-        running.remove(child);
-        if (alive.decrementAndGet() == 0) {
-            Blocking.unpark(owner);
+
+        @Override
+        public void childStarting(Fiber<?> child) {
+            alive.incrementAndGet();
+            running.add(child);
+        }
+
+        @Override
+        public void childStarted(Fiber<?> child) {
+            if (failed) {
+                child.cancel(); // forked after a failure: cancelled at once
+            }
+        }
+
+        @Override
+        public void childNotStarted(Fiber<?> child) {
+            running.remove(child);
+            if (alive.decrementAndGet() == 0) {
+                Blocking.unpark(owner);
+            }
+        }
+
+        @Override
+        public void childEnded(Fiber<?> child, @Nullable Throwable failure) {
+            if (failure != null) {
+                failures.add(failure);
+                if (!failed) {
+                    failed = true; // set before cancelling: a fork racing this sees it (childStarted)
+                }
+                cancelChildren();
+            }
+            running.remove(child);
+            if (alive.decrementAndGet() == 0) {
+                Blocking.unpark(owner);
+            }
         }
     }
 

@@ -5,9 +5,9 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.binder.MeterBinder;
-import io.qfiber.internal.AbstractChannel;
-import io.qfiber.internal.LibraryStats;
-import io.qfiber.internal.NettyConnection;
+import io.qfiber.internal.net.NettyConnection;
+import io.qfiber.internal.observe.ChannelStats;
+import io.qfiber.internal.observe.LibraryStats;
 import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.ToDoubleFunction;
@@ -53,6 +53,14 @@ public final class QFiberMetrics implements MeterBinder {
         // stateless: the meters read the library's own counters
     }
 
+    /**
+     * Registers the library's meters with {@code registry}: the fiber and TCP counters at once,
+     * each named channel's meters now and for every channel name first used later. The listener
+     * that does the latter stays registered for the life of the JVM (it holds the registry). Never
+     * blocks.
+     *
+     * @param registry the registry, not null
+     */
     @Override
     public void bindTo(MeterRegistry registry) {
         counter(registry, "qfiber.fibers.started", "fibers started", LibraryStats.FIBERS_STARTED, Tags.empty());
@@ -90,12 +98,12 @@ public final class QFiberMetrics implements MeterBinder {
 
     private static void bindChannels(MeterRegistry registry, LibraryStats.ChannelGroup group) {
         Tags tags = Tags.of("channel", group.name());
-        gauge(registry, "qfiber.channel.size", "values buffered", group, tags, AbstractChannel::size);
+        gauge(registry, "qfiber.channel.size", "values buffered", group, tags, ChannelStats::size);
         gauge(registry, "qfiber.channel.capacity", "buffer capacity (0: rendezvous; unbounded: Integer.MAX_VALUE)",
-                group, tags, AbstractChannel::capacity);
+                group, tags, ChannelStats::capacity);
         gauge(registry, "qfiber.channel.readers.waiting", "blocked readers and Flux subscribers with demand",
-                group, tags, AbstractChannel::readersWaiting);
-        gauge(registry, "qfiber.channel.writers.waiting", "blocked writers", group, tags, AbstractChannel::writersWaiting);
+                group, tags, ChannelStats::readersWaiting);
+        gauge(registry, "qfiber.channel.writers.waiting", "blocked writers", group, tags, ChannelStats::writersWaiting);
         FunctionCounter.builder("qfiber.channel.written", group, LibraryStats.ChannelGroup::written)
                 .description("values written").tags(tags).register(registry);
         FunctionCounter.builder("qfiber.channel.read", group, LibraryStats.ChannelGroup::read)
@@ -105,14 +113,14 @@ public final class QFiberMetrics implements MeterBinder {
     }
 
     private static void gauge(MeterRegistry registry, String name, String description, LibraryStats.ChannelGroup group,
-                              Tags tags, ToDoubleFunction<AbstractChannel<?>> f) {
+                              Tags tags, ToDoubleFunction<ChannelStats> f) {
         Gauge.builder(name, group, g -> sum(g, f)).description(description).tags(tags).strongReference(true).register(registry);
     }
 
-    private static double sum(LibraryStats.ChannelGroup group, ToDoubleFunction<AbstractChannel<?>> f) {
-        List<AbstractChannel<?>> channels = group.channels();
+    private static double sum(LibraryStats.ChannelGroup group, ToDoubleFunction<ChannelStats> f) {
+        List<ChannelStats> channels = group.channels();
         double total = 0;
-        for (AbstractChannel<?> c : channels) {
+        for (ChannelStats c : channels) {
             total += f.applyAsDouble(c);
         }
         return total;

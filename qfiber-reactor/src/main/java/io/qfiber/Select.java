@@ -1,9 +1,11 @@
 package io.qfiber;
 
-import io.qfiber.internal.AbstractChannel;
-import io.qfiber.internal.Blocking;
-import io.qfiber.internal.SelectClause;
-import io.qfiber.internal.Selector;
+import io.qfiber.internal.channel.AbstractChannel;
+import io.qfiber.internal.channel.ReadClause;
+import io.qfiber.internal.channel.WriteClause;
+import io.qfiber.internal.fiber.Blocking;
+import io.qfiber.internal.select.SelectClause;
+import io.qfiber.internal.select.Selector;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -90,7 +92,7 @@ public final class Select<R> {
         AbstractChannel<T> c = ours(channel);
         Objects.requireNonNull(then, "then");
         refuseReadAndWriteOfOneRendezvous(c, true);
-        arms.add(new Arm<>(c, true, () -> new SelectClause.Read<>(c), result -> then.apply(cast(result))));
+        arms.add(new Arm<>(c, true, () -> new ReadClause<>(c), result -> then.apply(cast(result))));
         return this;
     }
 
@@ -114,7 +116,7 @@ public final class Select<R> {
         Objects.requireNonNull(value, "value");
         Objects.requireNonNull(then, "then");
         refuseReadAndWriteOfOneRendezvous(c, false);
-        arms.add(new Arm<>(c, false, () -> new SelectClause.Write<>(c, value), result -> then.get()));
+        arms.add(new Arm<>(c, false, () -> new WriteClause<>(c, value), result -> then.get()));
         return this;
     }
 
@@ -130,11 +132,8 @@ public final class Select<R> {
      * @throws IllegalStateException    if this select already has an {@code onTimeout} clause
      */
     public Select<R> onTimeout(Duration timeout, Supplier<? extends R> then) {
-        Objects.requireNonNull(timeout, "timeout");
+        Blocking.checkTimeout(timeout);
         Objects.requireNonNull(then, "then");
-        if (timeout.isNegative()) {
-            throw new IllegalArgumentException("timeout must be >= 0, was " + timeout);
-        }
         if (this.timeout != null) {
             throw new IllegalStateException("this select already has an onTimeout clause");
         }
@@ -243,7 +242,9 @@ public final class Select<R> {
         }
     }
 
-    @SuppressWarnings("unchecked")
+    // A clause's result is null where its type allows it (a write, an empty Mono, a Runnable
+    // fiber's join): the handler's parameter type says so, which the checker cannot follow here.
+    @SuppressWarnings({"unchecked", "NullAway"})
     private static <T> T cast(@Nullable Object value) {
         return (T) value;
     }

@@ -3,8 +3,8 @@ package io.qfiber;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.qfiber.internal.Carriers;
-import io.qfiber.internal.ThreadedFiberThread;
+import io.qfiber.internal.fiber.Carriers;
+import io.qfiber.internal.fiber.ThreadedFiberThread;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -15,7 +15,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import reactor.core.publisher.Mono;
@@ -28,10 +27,6 @@ import reactor.core.publisher.Mono;
 class CarrierTest {
     static final boolean CARRIERS = Fiber.threadingMode() == ThreadingMode.CARRIERS;
 
-    @AfterAll
-    static void noThreadsLeft() {
-        TestSupport.assertNoFiberThreadsLeft();
-    }
 
     @Test
     void theModeFollowsTheFlag() {

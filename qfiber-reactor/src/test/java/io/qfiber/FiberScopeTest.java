@@ -3,7 +3,7 @@ package io.qfiber;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.qfiber.internal.ThreadedFiberThread;
+import io.qfiber.internal.fiber.ThreadedFiberThread;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -17,9 +17,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
 import reactor.test.util.LoggerUtils;
 import reactor.test.util.TestLogger;
 
@@ -27,9 +28,27 @@ import reactor.test.util.TestLogger;
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class FiberScopeTest {
 
-    @AfterAll
-    static void noThreadsLeft() {
-        TestSupport.assertNoFiberThreadsLeft();
+
+    @Test
+    void closeIsRefusedOnANonBlockingThreadAndLeavesTheScopeOpen() throws Exception {
+        CountDownLatch running = new CountDownLatch(1);
+        Fiber<?>[] child = new Fiber<?>[1];
+        Object[] outcome = Mono.fromCallable(() -> {
+            FiberScope scope = FiberScope.open("on-parallel");
+            child[0] = scope.fork("blocked", () -> {
+                running.countDown();
+                Channel.<String>create().read();
+            });
+            Throwable refused = TestSupport.catching(scope::close);
+            return new Object[] {refused, scope.isClosed()};
+        }).subscribeOn(Schedulers.parallel()).block(Duration.ofSeconds(10));
+        assertThat(running.await(10, TimeUnit.SECONDS)).isTrue();
+        assertThat((Throwable) outcome[0]).isExactlyInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("FiberScope.close").hasMessageContaining("non-blocking");
+        assertThat((Boolean) outcome[1]).as("the scope stays open").isFalse();
+        assertThat(child[0].isAlive()).as("the child was not cancelled").isTrue();
+        child[0].cancel();
+        assertThat(child[0].join(Duration.ofSeconds(10))).isTrue();
     }
 
     @Test

@@ -10,10 +10,8 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import reactor.core.publisher.Flux;
@@ -26,10 +24,6 @@ import reactor.test.util.TestLogger;
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class FiberTest {
 
-    @AfterAll
-    static void noThreadsLeft() {
-        TestSupport.assertNoFiberThreadsLeft();
-    }
 
     @Test
     void runsOnAVirtualThreadNamedAfterTheFiberAndReturnsItsValue() {
@@ -177,6 +171,32 @@ class FiberTest {
         StepVerifier.create(Fiber.start("bad", () -> {
             throw boom;
         }).asMono()).expectErrorSatisfies(e -> assertThat(e).isSameAs(boom)).verify(Duration.ofSeconds(5));
+    }
+
+    @Test
+    void aMonoWhoseFiberIsCancelledFromInsideTerminatesWithTheCancellation() {
+        for (int round = 0; round < 100; round++) {
+            Mono<String> mono = Fiber.mono(() -> {
+                Fiber<?> me = Fiber.current();
+                assertThat(me).isNotNull();
+                me.cancel();
+                Fiber.sleep(Duration.ofSeconds(30)); // throws at once: the fiber is cancelled
+                return "never";
+            });
+            StepVerifier.create(mono).expectError(CancellationException.class).verify(Duration.ofSeconds(10));
+        }
+    }
+
+    @Test
+    void aFluxWhoseFiberIsCancelledFromInsideTerminatesWithTheCancellation() {
+        Flux<Integer> flux = Fiber.flux(out -> {
+            out.write(1);
+            Fiber<?> me = Fiber.current();
+            assertThat(me).isNotNull();
+            me.cancel();
+            out.write(2); // throws: the fiber is cancelled
+        });
+        StepVerifier.create(flux).expectNext(1).expectError(CancellationException.class).verify(Duration.ofSeconds(10));
     }
 
     @Test

@@ -10,7 +10,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -20,10 +19,6 @@ import org.junit.jupiter.api.Timeout;
 class QFiberMetricsTest {
     private MeterRegistry registry;
 
-    @AfterAll
-    static void noThreadsLeft() {
-        TestSupport.assertNoFiberThreadsLeft();
-    }
 
     @BeforeEach
     void bind() {

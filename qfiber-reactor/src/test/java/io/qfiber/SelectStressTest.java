@@ -15,7 +15,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import reactor.core.publisher.Mono;
@@ -28,10 +27,6 @@ import reactor.core.publisher.Mono;
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class SelectStressTest {
 
-    @AfterAll
-    static void noThreadsLeft() {
-        TestSupport.assertNoFiberThreadsLeft();
-    }
 
     private static List<Channel<Integer>> oneOfEachKind() {
         return List.of(ChannelKind.RENDEZVOUS.create(), ChannelKind.CAPACITY_1.create(),

@@ -17,7 +17,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -32,10 +31,6 @@ import reactor.util.context.Context;
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class SelectTest {
 
-    @AfterAll
-    static void noThreadsLeft() {
-        TestSupport.assertNoFiberThreadsLeft();
-    }
 
     private static Select<String> readBoth(Channel<String> a, Channel<String> b) {
         return Select.<String>create().onRead(a, v -> "a:" + v).onRead(b, v -> "b:" + v);

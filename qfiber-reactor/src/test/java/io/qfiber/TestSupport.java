@@ -1,8 +1,6 @@
 package io.qfiber;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
-import io.qfiber.internal.ThreadedFiberThread;
+import io.qfiber.internal.fiber.ThreadedFiberThread;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.locks.LockSupport;

@@ -4,7 +4,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
 /** Looks up the {@link VarHandle}s of the library's atomic fields, failing class initialization loudly. */
-final class FieldHandles {
+public final class FieldHandles {
     private FieldHandles() {}
 
     /**
@@ -16,7 +16,7 @@ final class FieldHandles {
      * @param type   the field type
      * @return the handle
      */
-    static VarHandle find(MethodHandles.Lookup lookup, Class<?> owner, String name, Class<?> type) {
+    public static VarHandle find(MethodHandles.Lookup lookup, Class<?> owner, String name, Class<?> type) {
         try {
             return lookup.findVarHandle(owner, name, type);
         } catch (ReflectiveOperationException e) {

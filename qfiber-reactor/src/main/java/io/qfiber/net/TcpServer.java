@@ -1,27 +1,29 @@
 package io.qfiber.net;
 
 import io.netty.channel.ChannelConfig;
+import io.netty.channel.ChannelOption;
 import io.qfiber.Channel;
 import io.qfiber.ChannelClosedException;
-import io.netty.channel.ChannelOption;
-import io.qfiber.internal.Blocking;
-import io.qfiber.internal.CarrierLoop;
-import io.qfiber.internal.MonoAwait;
-import io.qfiber.internal.ThreadedFiberThread;
-import reactor.core.publisher.Mono;
-import io.qfiber.internal.Carriers;
-import io.qfiber.internal.NettyTransport;
-import io.qfiber.internal.SocketBinding;
-import io.qfiber.internal.LibraryStats;
-import io.qfiber.internal.SocketLoops;
-import io.qfiber.internal.WaitKind;
-import io.qfiber.internal.WaitRecord;
+import io.qfiber.internal.fiber.Blocking;
+import io.qfiber.internal.fiber.CarrierLoop;
+import io.qfiber.internal.fiber.Carriers;
+import io.qfiber.internal.fiber.NettyTransport;
+import io.qfiber.internal.fiber.ThreadedFiberThread;
+import io.qfiber.internal.net.SocketBinding;
+import io.qfiber.internal.net.SocketLoops;
+import io.qfiber.internal.observe.LibraryStats;
+import io.qfiber.internal.observe.WaitKind;
+import io.qfiber.internal.observe.WaitRecord;
+import io.qfiber.internal.observe.WaitTarget;
+import io.qfiber.internal.reactive.MonoAwait;
 import java.io.UncheckedIOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CancellationException;
+import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
 import reactor.netty.DisposableServer;
 
@@ -73,6 +75,8 @@ public final class TcpServer implements AutoCloseable {
     private final String host;
     private final DisposableServer server;
     private final Channel<ConnectionInfo> backlog;
+    // what a fiber waiting in takeNext shows in a fiber dump
+    private final WaitTarget waitTarget = () -> "port " + (isClosed() ? "(closed)" : String.valueOf(port()));
     private volatile boolean paused;
 
     private TcpServer(String host, int port) {
@@ -100,6 +104,8 @@ public final class TcpServer implements AutoCloseable {
             if (bound == null) {
                 throw new IllegalStateException("bind completed without a server");
             }
+        } catch (CancellationException e) {
+            throw e; // the caller was cancelled while binding: not a bind failure (the bind is cancelled)
         } catch (RuntimeException e) {
             throw bindFailure(host, port, e);
         }
@@ -115,6 +121,8 @@ public final class TcpServer implements AutoCloseable {
      * @throws UncheckedIOException     if the port cannot be bound; the cause is a
      *                                  {@link BindException} and the message names host and port
      * @throws IllegalArgumentException if port is not between 0 and 65535
+     * @throws CancellationException    if the calling fiber is cancelled while the port is being
+     *                                  bound; the bind is cancelled and nothing stays bound
      * @throws IllegalStateException    if called on a Reactor non-blocking thread
      */
     public static TcpServer listen(int port) {
@@ -132,6 +140,8 @@ public final class TcpServer implements AutoCloseable {
      * @throws UncheckedIOException     if the address cannot be bound; the cause is a
      *                                  {@link BindException} and the message names host and port
      * @throws IllegalArgumentException if port is not between 0 and 65535
+     * @throws CancellationException    if the calling fiber is cancelled while the port is being
+     *                                  bound; the bind is cancelled and nothing stays bound
      * @throws IllegalStateException    if called on a Reactor non-blocking thread
      */
     public static TcpServer listen(String host, int port) {
@@ -175,7 +185,7 @@ public final class TcpServer implements AutoCloseable {
      * @throws IllegalStateException  if called on a Reactor non-blocking thread
      */
     public ConnectionInfo takeNext() {
-        WaitRecord rec = WaitRecord.begin(WaitKind.TAKE_NEXT, this);
+        WaitRecord rec = WaitRecord.begin(WaitKind.TAKE_NEXT, waitTarget);
         try {
             ConnectionInfo ci = backlog.read();
             taken(ci);
@@ -190,12 +200,14 @@ public final class TcpServer implements AutoCloseable {
      *
      * @param timeout how long to wait at most, not negative
      * @return the connection, or empty on timeout
-     * @throws ChannelClosedException if the server is closed
-     * @throws java.util.concurrent.CancellationException if the fiber is cancelled
+     * @throws ChannelClosedException if the server is closed, before or while waiting
+     * @throws IllegalArgumentException if timeout is negative
+     * @throws java.util.concurrent.CancellationException if the fiber is cancelled; no connection
+     *                                was taken
      * @throws IllegalStateException  if called on a Reactor non-blocking thread
      */
     public Optional<ConnectionInfo> takeNext(Duration timeout) {
-        WaitRecord rec = WaitRecord.begin(WaitKind.TAKE_NEXT, this);
+        WaitRecord rec = WaitRecord.begin(WaitKind.TAKE_NEXT, waitTarget);
         try {
             Optional<ConnectionInfo> ci = backlog.read(timeout);
             ci.ifPresent(this::taken);

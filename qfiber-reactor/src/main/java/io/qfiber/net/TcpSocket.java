@@ -3,14 +3,15 @@ package io.qfiber.net;
 import io.netty.channel.ChannelOption;
 import io.netty.resolver.NoopAddressResolverGroup;
 import io.netty.util.NetUtil;
-import io.qfiber.internal.Blocking;
-import io.qfiber.internal.MonoAwait;
-import io.qfiber.internal.NettyTransport;
-import io.qfiber.internal.SocketBinding;
-import io.qfiber.internal.WaitKind;
-import io.qfiber.internal.WaitRecord;
-import org.jspecify.annotations.Nullable;
-import io.qfiber.internal.SocketLoops;
+import io.qfiber.internal.Failures;
+import io.qfiber.internal.fiber.Blocking;
+import io.qfiber.internal.fiber.NettyTransport;
+import io.qfiber.internal.net.SocketBinding;
+import io.qfiber.internal.net.SocketLoops;
+import io.qfiber.internal.observe.WaitKind;
+import io.qfiber.internal.observe.WaitRecord;
+import io.qfiber.internal.observe.WaitTarget;
+import io.qfiber.internal.reactive.MonoAwait;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -19,6 +20,8 @@ import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.concurrent.CancellationException;
+import org.jspecify.annotations.Nullable;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
 import reactor.netty.Connection;
@@ -51,6 +54,8 @@ import reactor.netty.tcp.TcpClient;
  */
 public final class TcpSocket implements AutoCloseable {
     private final SocketBinding binding;
+    // what a fiber waiting in recv or send shows in a fiber dump
+    private final WaitTarget waitTarget = () -> "socket to " + peerAddress();
 
     TcpSocket(SocketBinding binding) {
         this.binding = binding;
@@ -99,12 +104,12 @@ public final class TcpSocket implements AutoCloseable {
                     .doOnConnected(SocketBinding::bridgeConnected)
                     .connect());
         } catch (RuntimeException e) {
-            if (e instanceof java.util.concurrent.CancellationException) {
+            if (e instanceof CancellationException) {
                 throw e;
             }
-            Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+            Throwable cause = Failures.unwrap(e);
             throw new UncheckedIOException("cannot connect to " + host + ":" + port + ": " + cause.getMessage(),
-                    cause instanceof IOException io ? io : new IOException(cause));
+                    Failures.asIOException(cause));
         }
         if (connection == null) {
             throw new UncheckedIOException(new IOException("cannot connect to " + host + ":" + port + ": no connection"));
@@ -161,6 +166,9 @@ public final class TcpSocket implements AutoCloseable {
      * @return as {@link #recv(byte[])}
      * @throws IndexOutOfBoundsException if off and len do not fit buf
      * @throws UncheckedIOException      as {@link #recv(byte[])}
+     * @throws java.util.concurrent.CancellationException if the fiber is cancelled; nothing was
+     *                                   consumed
+     * @throws IllegalStateException     if called on a Reactor non-blocking thread
      */
     public int recv(byte[] buf, int off, int len) {
         Objects.checkFromIndexSize(off, len, Objects.requireNonNull(buf, "buf").length);
@@ -176,11 +184,14 @@ public final class TcpSocket implements AutoCloseable {
      * @return as {@link #recv(byte[])}
      * @throws UncheckedIOException with a {@link java.net.SocketTimeoutException} cause if nothing
      *                              arrived in time (the socket stays usable), or as {@link #recv(byte[])}
+     * @throws IllegalArgumentException if timeout is negative
+     * @throws java.util.concurrent.CancellationException if the fiber is cancelled; nothing was
+     *                              consumed
+     * @throws IllegalStateException if called on a Reactor non-blocking thread
      */
     public int recv(byte[] buf, Duration timeout) {
-        Objects.requireNonNull(timeout, "timeout");
         Objects.requireNonNull(buf, "buf");
-        Blocking.deadline(timeout); // checks the timeout before anything waits
+        Objects.requireNonNull(timeout, "timeout");
         return recvRecorded(buf, 0, buf.length, timeout);
     }
 
@@ -194,11 +205,14 @@ public final class TcpSocket implements AutoCloseable {
      * @return as {@link #recv(byte[])}
      * @throws IndexOutOfBoundsException if off and len do not fit buf
      * @throws UncheckedIOException      as {@link #recv(byte[], Duration)}
+     * @throws IllegalArgumentException  if timeout is negative
+     * @throws java.util.concurrent.CancellationException if the fiber is cancelled; nothing was
+     *                                   consumed
+     * @throws IllegalStateException     if called on a Reactor non-blocking thread
      */
     public int recv(byte[] buf, int off, int len, Duration timeout) {
-        Objects.requireNonNull(timeout, "timeout");
         Objects.checkFromIndexSize(off, len, Objects.requireNonNull(buf, "buf").length);
-        Blocking.deadline(timeout);
+        Objects.requireNonNull(timeout, "timeout");
         return recvRecorded(buf, off, len, timeout);
     }
 
@@ -229,6 +243,8 @@ public final class TcpSocket implements AutoCloseable {
      * @param len  how many bytes
      * @throws IndexOutOfBoundsException if off and len do not fit data
      * @throws UncheckedIOException      as {@link #send(byte[])}
+     * @throws java.util.concurrent.CancellationException as {@link #send(byte[])}
+     * @throws IllegalStateException     if called on a Reactor non-blocking thread
      */
     public void send(byte[] data, int off, int len) {
         Objects.checkFromIndexSize(off, len, Objects.requireNonNull(data, "data").length);
@@ -288,9 +304,11 @@ public final class TcpSocket implements AutoCloseable {
 
     /** recv, recorded for the fiber dump while it waits. */
     private int recvRecorded(byte[] buf, int off, int len, @Nullable Duration timeout) {
-        WaitRecord rec = WaitRecord.begin(WaitKind.RECV, this);
+        // the deadline is computed once, here, and checks the timeout before anything waits
+        long deadline = timeout == null ? Blocking.NO_DEADLINE : Blocking.deadline(timeout);
+        WaitRecord rec = WaitRecord.begin(WaitKind.RECV, waitTarget, deadline);
         try {
-            return binding.connection("TcpSocket.recv").recv(buf, off, len, timeout);
+            return binding.connection("TcpSocket.recv").recv(buf, off, len, deadline, timeout);
         } finally {
             WaitRecord.end(rec);
         }
@@ -298,7 +316,7 @@ public final class TcpSocket implements AutoCloseable {
 
     /** send, recorded for the fiber dump while it waits. */
     private void sendRecorded(byte[] data, int off, int len) {
-        WaitRecord rec = WaitRecord.begin(WaitKind.SEND, this);
+        WaitRecord rec = WaitRecord.begin(WaitKind.SEND, waitTarget);
         try {
             binding.connection("TcpSocket.send").send(data, off, len);
         } finally {

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.qfiber.Channel;
 import io.qfiber.Fiber;
+import io.qfiber.NettyLeakRecorder;
 import io.qfiber.TestSupport;
-import io.qfiber.internal.NettyConnection;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -17,7 +17,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -36,10 +35,6 @@ class TcpEndOfStreamTest {
     private static final byte[] RESPONSE = "HTTP/1.0 200 OK\r\nContent-Length: 12\r\n\r\nHello World\n"
             .getBytes(StandardCharsets.US_ASCII);
 
-    @AfterAll
-    static void nothingLeaked() {
-        NettyLeakRecorder.assertNothingLeaked();
-    }
 
     /** Reads the request until the peer's end of stream, then answers: needs our sending to survive it. */
     private static void answerAfterEndOfStream(TcpSocket s, AtomicInteger requestsSeen) {

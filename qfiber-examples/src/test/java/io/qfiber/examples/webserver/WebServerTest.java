@@ -2,7 +2,6 @@ package io.qfiber.examples.webserver;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.qfiber.Fiber;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,0 +1,47 @@
+package io.qfiber.internal.channel;
+
+import io.qfiber.internal.FieldHandles;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+/**
+ * A {@code long} counter alone on its cache line. A channel's writers update one counter and its
+ * readers another on every value; sharing a cache line would make each update evict the other
+ * side's copy (false sharing). The padding longs before and after keep neighbours away; HotSpot
+ * lays out superclass fields first, so the hierarchy fixes the order.
+ */
+final class PaddedCounter extends PaddedCounterValue {
+    @SuppressWarnings("unused")
+    private long q0, q1, q2, q3, q4, q5, q6, q7;
+
+    private static final VarHandle VALUE =
+            FieldHandles.find(MethodHandles.lookup(), PaddedCounterValue.class, "value", long.class);
+
+
+    long get() {
+        return value;
+    }
+
+    boolean compareAndSet(long expected, long next) {
+        return VALUE.compareAndSet(this, expected, next);
+    }
+
+    long getAndAdd(long delta) {
+        return (long) VALUE.getAndAdd(this, delta);
+    }
+
+    long getAndBitwiseOr(long bits) {
+        return (long) VALUE.getAndBitwiseOr(this, bits);
+    }
+}
+
+/** Padding before the value. */
+abstract class PaddedCounterPad {
+    @SuppressWarnings("unused")
+    private long p0, p1, p2, p3, p4, p5, p6, p7;
+}
+
+/** The value, between the paddings. */
+abstract class PaddedCounterValue extends PaddedCounterPad {
+    volatile long value;
+}

@@ -1,0 +1,40 @@
+package io.qfiber.internal.observe;
+
+/** The kinds of wait a fiber dump reports, with how each reads. */
+public enum WaitKind {
+    /** {@code Channel.read} (also iteration). */
+    READ("read of"),
+    /** {@code Channel.write}. */
+    WRITE("write to"),
+    /** {@code Fiber.join}. */
+    JOIN("join of"),
+    /** {@code Fiber.await}. */
+    AWAIT("await of"),
+    /** {@code Fiber.sleep}. */
+    SLEEP("sleep"),
+    /** {@code Select.select}. */
+    SELECT("select over"),
+    /** {@code FiberScope.join} or close. */
+    SCOPE("join of"),
+    /** {@code TcpServer.takeNext}. */
+    TAKE_NEXT("takeNext on"),
+    /** {@code TcpSocket.recv}. */
+    RECV("recv on"),
+    /** {@code TcpSocket.send} (and shutdownOutput). */
+    SEND("send on");
+
+    private final String verb;
+
+    WaitKind(String verb) {
+        this.verb = verb;
+    }
+
+    /**
+     * How the wait reads in a dump, before its target: "read of", "sleep".
+     *
+     * @return the words
+     */
+    public String verb() {
+        return verb;
+    }
+}

@@ -1,0 +1,111 @@
+package io.qfiber.internal.observe;
+
+import io.qfiber.internal.Deadlines;
+import io.qfiber.internal.FieldHandles;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * What a fiber is blocked on, for the fiber dump: one per fiber, written only by the fiber's own
+ * thread when it is about to wait and cleared when the wait ends, read by dumps from any thread.
+ *
+ * <p>Cost when nobody looks: a thread-local lookup and three plain field writes on the way into a
+ * wait (after any spinning, only when the caller is about to park), one on the way out; nothing is
+ * allocated. The target and start time are written before {@code kind} with release semantics,
+ * and a dump reads {@code kind} with acquire semantics first, so a dump that sees a kind sees its
+ * target. A dump may still see a wait that has just ended: it is a snapshot, not a lock.
+ *
+ * <p>Waits nest (a {@code takeNext} reads a channel inside): the outermost wait is recorded, inner
+ * ones leave it in place.
+ */
+public final class WaitRecord {
+    private static final ThreadLocal<WaitRecord> CURRENT = new ThreadLocal<>();
+    private static final VarHandle KIND = FieldHandles.find(MethodHandles.lookup(), WaitRecord.class, "kind", WaitKind.class);
+
+    private @Nullable WaitKind kind;
+    private @Nullable Object target;
+    private long since;
+    private long deadline;
+
+    /**
+     * Makes {@code record} the calling thread's record: called by a fiber's thread when it starts.
+     *
+     * @param record the fiber's record
+     */
+    public static void attach(WaitRecord record) {
+        CURRENT.set(record);
+    }
+
+    /** Forgets the calling thread's record: called when a fiber's body ends. */
+    public static void detach() {
+        CURRENT.remove();
+    }
+
+    /**
+     * Records that the calling fiber is about to wait.
+     *
+     * @param kind   what kind of wait
+     * @param target what it waits on (a channel, fiber, Mono, socket, scope, select clauses), or null
+     * @return the record to pass to {@link #end}, or null when the caller is not a fiber or an outer
+     *         wait is already recorded
+     */
+    public static @Nullable WaitRecord begin(WaitKind kind, @Nullable Object target) {
+        return begin(kind, target, Deadlines.NO_DEADLINE);
+    }
+
+    /**
+     * Records that the calling fiber is about to wait, until a deadline at most.
+     *
+     * @param kind     what kind of wait
+     * @param target   what it waits on, or null
+     * @param deadline from {@code Blocking.deadline}, or {@link Deadlines#NO_DEADLINE}
+     * @return the record to pass to {@link #end}, or null
+     */
+    public static @Nullable WaitRecord begin(WaitKind kind, @Nullable Object target, long deadline) {
+        WaitRecord r = CURRENT.get();
+        if (r == null || r.kind != null) {
+            return null;
+        }
+        r.target = target;
+        r.since = System.nanoTime();
+        r.deadline = deadline;
+        KIND.setRelease(r, kind);
+        return r;
+    }
+
+    /**
+     * Records that the wait begun with {@link #begin} has ended.
+     *
+     * @param r what {@code begin} returned (null: nothing to do)
+     */
+    public static void end(@Nullable WaitRecord r) {
+        if (r != null) {
+            KIND.setRelease(r, (WaitKind) null);
+            r.target = null;
+        }
+    }
+
+    /**
+     * A consistent-enough copy for a dump.
+     *
+     * @return the wait now, or null if none is recorded
+     */
+    public @Nullable Snapshot snapshot() {
+        WaitKind k = (WaitKind) KIND.getAcquire(this);
+        if (k == null) {
+            return null;
+        }
+        return new Snapshot(k, target, since, deadline);
+    }
+
+    /**
+     * One recorded wait.
+     *
+     * @param kind     what kind of wait
+     * @param target   what it waits on, or null
+     * @param since    {@link System#nanoTime()} when it began
+     * @param deadline when it gives up, or {@link Deadlines#NO_DEADLINE}
+     */
+    public record Snapshot(WaitKind kind, @Nullable Object target, long since, long deadline) {}
+}
