@@ -1,0 +1,950 @@
+package io.qfiber.nats.internal;
+
+import io.nats.client.Connection;
+import io.nats.client.Dispatcher;
+import io.nats.client.JetStream;
+import io.nats.client.JetStreamApiException;
+import io.nats.client.JetStreamManagement;
+import io.nats.client.JetStreamSubscription;
+import io.nats.client.Message;
+import io.nats.client.PublishOptions;
+import io.nats.client.PullSubscribeOptions;
+import io.nats.client.api.AckPolicy;
+import io.nats.client.api.ConsumerConfiguration;
+import io.nats.client.api.ConsumerInfo;
+import io.nats.client.api.DiscardPolicy;
+import io.nats.client.api.PublishAck;
+import io.nats.client.api.RetentionPolicy;
+import io.nats.client.api.StorageType;
+import io.nats.client.api.StreamConfiguration;
+import io.nats.client.api.StreamInfo;
+import io.qfiber.Channel;
+import io.qfiber.ChannelClosedException;
+import io.qfiber.Fiber;
+import io.qfiber.Overflow;
+import io.qfiber.nats.Codec;
+import io.qfiber.nats.Delivery;
+import io.qfiber.nats.RemoteChannel;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Spliterator;
+import java.util.Spliterators;
+import java.util.UUID;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+import java.util.stream.StreamSupport;
+import org.jspecify.annotations.Nullable;
+import org.reactivestreams.Publisher;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.FluxSink;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
+import reactor.util.Logger;
+import reactor.util.Loggers;
+
+/**
+ * A remote channel on JetStream.
+ *
+ * <p><b>On the server.</b> A work-queue stream {@code QFIBER_<name>} on subject
+ * {@code qfiber.<name>.v}, limited to {@code capacity} messages with "discard new", so the server
+ * refuses a write past capacity, whichever process makes it; one durable pull consumer
+ * {@code readers} with explicit acks and {@code redeliverAfter} as its ack wait, shared by every
+ * reader of every process, so each value is handed to one reader at a time; a limits stream
+ * {@code QFIBER_DEAD_<name>} for values the codec could not decode. Closing moves the stream to
+ * the subject {@code qfiber.<name>.closed} (so writes anywhere find no stream) and marks its
+ * description; a core-NATS message on {@code qfiber.<name>.events} tells every process at once.
+ *
+ * <p><b>Writers</b> publish asynchronously with a message id and park for the server's answer; a
+ * "maximum messages exceeded" answer means full: the writer waits (backing off from 1 to 50 ms,
+ * woken at once by a close) and publishes again. A lost answer (server restart, lost connection)
+ * is retried with the same id, which the stream's duplicate window turns into one stored value.
+ *
+ * <p><b>Readers</b> wait in a small local channel that one fetcher fiber per process and channel
+ * fills: it pulls as many values as local readers wait for (a Flux subscriber counts what it
+ * requested), at most {@link #BATCH}; values that arrive after their readers left (cancelled,
+ * timed out) go back to the server after {@code HOLD}. So a process holds at most {@link #BATCH}
+ * values fetched ahead, and none for long when nobody here reads. {@code read} acks with the server's
+ * confirmation before it returns the value. A fetched value older than half the ack wait is nak'd
+ * instead of handed out (the server may be about to give it to another reader).
+ *
+ * @param <T> the value type
+ */
+public final class JetStreamChannel<T> implements RemoteChannel<T> {
+    /** How many values a process fetches at once, and so holds ahead at most. */
+    static final int BATCH = 64;
+    private static final int FULL = 10077; // JetStream: maximum messages exceeded
+    private static final int STREAM_NOT_FOUND = 10059;
+    private static final String CLOSED_MARK = "qfiber:closed";
+    private static final String DURABLE = "readers";
+    private static final Duration POLL = Duration.ofMillis(500);
+    /** How long values fetched for readers that left stay here before going back to the server. */
+    private static final Duration HOLD = Duration.ofMillis(100);
+    private static final Duration ANSWER_WAIT = Duration.ofSeconds(5);
+    private static final Logger LOG = Loggers.getLogger(JetStreamChannel.class);
+
+    private final ChannelRegistry registry;
+    private final Connection connection;
+    private final JetStream js;
+    private final JetStreamManagement jsm;
+    private final String name;
+    private final Codec<T> codec;
+    private final int capacity;
+    private final Duration ackWait;
+    private final String stream;
+    private final String subject;
+    private final String eventsSubject;
+    private final String deadSubject;
+    private final String deadStream;
+    private final Dispatcher events;
+
+    /** Values fetched into this process, not yet handed out. */
+    private final Channel<Fetched> inbox;
+    /** Readers waiting here now: the fetcher pulls only while this is positive. */
+    private final AtomicInteger demand = new AtomicInteger();
+    /** Wakes the fetcher when demand appears (one pending signal at most). */
+    private final Channel<Boolean> demandSignal;
+    /** Writers waiting for room sleep on this; closed to wake them all (close, detach). */
+    private final Channel<Boolean> roomWait;
+    private final AtomicBoolean fetcherStarted = new AtomicBoolean();
+    private volatile @Nullable Fiber<Void> fetcher;
+    /** This process stopped using the channel (NatsChannels.close, delete). */
+    private volatile boolean detached;
+    /** Null while open; once closed for every process, the close cause's text ("" for none). */
+    private volatile @Nullable String closedWith;
+    private volatile int lastSize;
+
+    /** A message fetched into this process, and when. */
+    private record Fetched(Message message, long fetchedAt) {}
+
+    private JetStreamChannel(ChannelRegistry registry, String name, Codec<T> codec, int capacity, Duration ackWait) {
+        this.registry = registry;
+        this.connection = registry.connection();
+        try {
+            this.js = connection.jetStream();
+            this.jsm = connection.jetStreamManagement();
+        } catch (IOException e) {
+            throw new UncheckedIOException("JetStream is not available on the NATS server: " + e.getMessage(), e);
+        }
+        this.name = name;
+        this.codec = codec;
+        this.capacity = capacity;
+        this.ackWait = ackWait;
+        this.stream = "QFIBER_" + name;
+        this.subject = "qfiber." + name + ".v";
+        this.eventsSubject = "qfiber." + name + ".events";
+        this.deadSubject = "qfiber." + name + ".dead";
+        this.deadStream = "QFIBER_DEAD_" + name;
+        this.inbox = Channel.<Fetched>builder().name("remote channel '" + name + "' (fetched here)").capacity(BATCH).build();
+        this.demandSignal = Channel.<Boolean>builder().name("remote channel '" + name + "' (demand)")
+                .capacity(1).overflow(Overflow.DROP_LATEST).build();
+        this.roomWait = Channel.<Boolean>builder().name("remote channel '" + name + "' (waiting for room on the server)")
+                .capacity(1).build();
+        this.events = connection.createDispatcher(m -> onEvent());
+    }
+
+    /**
+     * Creates the channel on the server or joins it.
+     *
+     * @return the channel
+     */
+    static <T> JetStreamChannel<T> open(ChannelRegistry registry, String name, Codec<T> codec, int capacity,
+                                        Duration ackWait, int replicas) {
+        if (Schedulers.isInNonBlockingThread()) {
+            throw new IllegalStateException("RemoteChannel.Builder.open would block, which is not supported on the "
+                    + "non-blocking thread " + Thread.currentThread().getName());
+        }
+        JetStreamChannel<T> c = new JetStreamChannel<>(registry, name, codec, capacity, ackWait);
+        try {
+            c.createOrJoin(replicas);
+        } catch (RuntimeException e) {
+            c.connection.closeDispatcher(c.events);
+            throw e;
+        }
+        c.events.subscribe(c.eventsSubject);
+        registry.add(c);
+        return c;
+    }
+
+    private void createOrJoin(int replicas) {
+        StreamConfiguration config = StreamConfiguration.builder()
+                .name(stream)
+                .description("qfiber remote channel '" + name + "'")
+                .subjects(subject)
+                .retentionPolicy(RetentionPolicy.WorkQueue)
+                .discardPolicy(DiscardPolicy.New)
+                .maxMessages(capacity)
+                .storageType(StorageType.File)
+                .replicas(replicas)
+                .duplicateWindow(Duration.ofMinutes(2))
+                .build();
+        try {
+            StreamInfo info = existing(stream);
+            if (info == null) {
+                try {
+                    info = jsm.addStream(config);
+                } catch (JetStreamApiException raced) {
+                    info = existing(stream); // another process created it first
+                    if (info == null) {
+                        throw raced;
+                    }
+                }
+            }
+            long existingCapacity = info.getConfiguration().getMaxMsgs();
+            if (existingCapacity != capacity) {
+                throw new IllegalStateException("remote channel '" + name + "' exists with capacity " + existingCapacity
+                        + "; opened with capacity " + capacity);
+            }
+            noteClosed(info);
+            if (existing(deadStream) == null) {
+                try {
+                    jsm.addStream(StreamConfiguration.builder().name(deadStream)
+                            .description("values of qfiber remote channel '" + name + "' that could not be decoded")
+                            .subjects(deadSubject).maxMessages(10_000).discardPolicy(DiscardPolicy.Old)
+                            .storageType(StorageType.File).replicas(replicas).build());
+                } catch (JetStreamApiException raced) {
+                    if (existing(deadStream) == null) {
+                        throw raced;
+                    }
+                }
+            }
+            ConsumerInfo consumer = existingConsumer();
+            if (consumer == null) {
+                jsm.addOrUpdateConsumer(stream, ConsumerConfiguration.builder()
+                        .durable(DURABLE)
+                        .ackPolicy(AckPolicy.Explicit)
+                        .ackWait(ackWait)
+                        .maxAckPending(-1)
+                        .build());
+            } else {
+                Duration existingWait = consumer.getConsumerConfiguration().getAckWait();
+                if (existingWait != null && !existingWait.equals(ackWait)) {
+                    throw new IllegalStateException("remote channel '" + name + "' exists with redeliverAfter "
+                            + existingWait + "; opened with redeliverAfter " + ackWait);
+                }
+            }
+        } catch (JetStreamApiException e) {
+            throw new UncheckedIOException("the server refused remote channel '" + name + "': " + e.getMessage(),
+                    new IOException(e));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot open remote channel '" + name + "': " + e.getMessage(), e);
+        }
+    }
+
+    private @Nullable StreamInfo existing(String streamName) throws IOException, JetStreamApiException {
+        try {
+            return jsm.getStreamInfo(streamName);
+        } catch (JetStreamApiException e) {
+            if (e.getApiErrorCode() == STREAM_NOT_FOUND) {
+                return null;
+            }
+            throw e;
+        }
+    }
+
+    private @Nullable ConsumerInfo existingConsumer() throws IOException, JetStreamApiException {
+        try {
+            return jsm.getConsumerInfo(stream, DURABLE);
+        } catch (JetStreamApiException e) {
+            if (e.getErrorCode() == 404) {
+                return null;
+            }
+            throw e;
+        }
+    }
+
+    // ---- state ----
+
+    private void noteClosed(StreamInfo info) {
+        String description = info.getConfiguration().getDescription();
+        if (description != null && description.startsWith(CLOSED_MARK)) {
+            String cause = description.substring(CLOSED_MARK.length());
+            markClosed(cause.startsWith(":") ? cause.substring(1) : "");
+        }
+    }
+
+    private void markClosed(String cause) {
+        if (closedWith == null) {
+            closedWith = cause;
+        }
+        roomWait.close(); // wakes waiting writers: they throw
+        demandSignal.tryWrite(Boolean.TRUE); // wakes the fetcher: it drains, then closes the inbox
+    }
+
+    /**
+     * Asks the server whether the channel was closed or deleted, and notes it.
+     *
+     * @return true if it is closed (or gone)
+     * @throws IOException if the server cannot be reached
+     */
+    private boolean refreshClosed() throws IOException {
+        try {
+            StreamInfo info = existing(stream);
+            if (info == null) {
+                markClosed("deleted");
+            } else {
+                lastSize = (int) Math.min(Integer.MAX_VALUE, info.getStreamState().getMsgCount());
+                noteClosed(info);
+            }
+        } catch (JetStreamApiException e) {
+            throw new IOException(e);
+        }
+        return closedWith != null;
+    }
+
+    private void onEvent() {
+        try {
+            refreshClosed();
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("remote channel '{}': state refresh failed: {}", name, e.toString());
+        }
+    }
+
+    private ChannelClosedException closedException(String operation) {
+        String cause = closedWith;
+        if (detached && cause == null) {
+            return new ChannelClosedException(operation + " on remote channel '" + name
+                    + "': this process closed its connection to it", null);
+        }
+        Throwable closeCause = cause == null || cause.isEmpty() || cause.equals("deleted") ? null
+                : new IllegalStateException(cause);
+        return new ChannelClosedException(operation + " on closed remote channel '" + name + "'"
+                + (cause == null || cause.isEmpty() ? "" : " (closed with " + cause + ")"), closeCause);
+    }
+
+    private void checkUsable(String operation) {
+        if (detached || closedWith != null) {
+            throw closedException(operation);
+        }
+    }
+
+    private static void checkMayBlock(String operation) {
+        if (Schedulers.isInNonBlockingThread()) {
+            throw new IllegalStateException(operation + " would block, which is not supported on the "
+                    + "non-blocking thread " + Thread.currentThread().getName() + "; use the reactive API there");
+        }
+        if (Thread.currentThread().isInterrupted()) {
+            throw new CancellationException("cancelled: the thread " + Thread.currentThread().getName()
+                    + " was interrupted");
+        }
+    }
+
+    // ---- writing ----
+
+    private enum Outcome { STORED, FULL, UNREACHABLE }
+
+    @Override
+    public void write(T value) {
+        put(value, Long.MIN_VALUE, false, "write");
+    }
+
+    @Override
+    public boolean tryWrite(T value) {
+        return put(value, Long.MIN_VALUE, true, "tryWrite");
+    }
+
+    @Override
+    public boolean write(T value, Duration timeout) {
+        Objects.requireNonNull(timeout, "timeout");
+        if (timeout.isNegative()) {
+            throw new IllegalArgumentException("timeout must be >= 0, was " + timeout);
+        }
+        long deadline = System.nanoTime() + Math.min(timeout.toNanos(), Long.MAX_VALUE / 2);
+        return put(value, deadline == Long.MIN_VALUE ? deadline + 1 : deadline, false, "write");
+    }
+
+    /**
+     * Publishes until stored, full past the deadline (or once, for tryWrite), or closed.
+     *
+     * @param deadline a nanoTime deadline, or Long.MIN_VALUE for none
+     */
+    private boolean put(T value, long deadline, boolean once, String operation) {
+        Objects.requireNonNull(value, "value");
+        checkMayBlock("RemoteChannel." + operation);
+        checkUsable(operation);
+        byte[] data = codec.encode(value);
+        PublishOptions options = PublishOptions.builder().messageId(UUID.randomUUID().toString())
+                .expectedStream(stream).build();
+        long backoffMillis = 1;
+        for (;;) {
+            Outcome outcome = publishOnce(data, options, operation);
+            if (outcome == Outcome.STORED) {
+                return true;
+            }
+            if (once) {
+                return false;
+            }
+            if (deadline != Long.MIN_VALUE && deadline - System.nanoTime() <= 0) {
+                return false;
+            }
+            long waitMillis = outcome == Outcome.UNREACHABLE ? 250 : backoffMillis;
+            if (deadline != Long.MIN_VALUE) {
+                waitMillis = Math.max(1, Math.min(waitMillis, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+            }
+            try {
+                roomWait.read(Duration.ofMillis(waitMillis)); // a timed park that a close cuts short
+            } catch (ChannelClosedException woken) {
+                checkUsable(operation);
+            }
+            checkUsable(operation);
+            backoffMillis = Math.min(backoffMillis * 2, 50);
+        }
+    }
+
+    private Outcome publishOnce(byte[] data, PublishOptions options, String operation) {
+        CompletableFuture<PublishAck> answer = js.publishAsync(subject, data, options);
+        Throwable failure;
+        try {
+            Fiber.await(Mono.fromFuture(answer, true));
+            return Outcome.STORED;
+        } catch (CancellationException cancelled) {
+            // The value may be on its way: find out, so that a cancelled write put nothing.
+            Throwable late = awaitUninterruptibly(answer);
+            if (late == null) {
+                return Outcome.STORED; // it was stored: the write happened, the interrupt stays set
+            }
+            throw cancelled;
+        } catch (RuntimeException e) {
+            failure = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+        }
+        if (failure instanceof JetStreamApiException api) {
+            if (api.getApiErrorCode() == FULL) {
+                return Outcome.FULL;
+            }
+            if (api.getErrorCode() != 503) {
+                throw new UncheckedIOException(operation + " to remote channel '" + name + "' refused by the server: "
+                        + api.getMessage(), new IOException(api));
+            }
+        }
+        // No stream took it (closed or deleted), or no answer (server away): ask.
+        try {
+            if (refreshClosed()) {
+                throw closedException(operation);
+            }
+        } catch (IOException unreachable) {
+            LOG.debug("remote channel '{}': server unreachable, will retry: {}", name, unreachable.toString());
+            return Outcome.UNREACHABLE;
+        }
+        return Outcome.UNREACHABLE;
+    }
+
+    /** Waits for an answer whatever the interrupt status; returns null on success, else the failure. */
+    private static @Nullable Throwable awaitUninterruptibly(CompletableFuture<?> future) {
+        boolean interrupted = Thread.interrupted();
+        try {
+            for (;;) {
+                try {
+                    future.get(ANSWER_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+                    return null;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                } catch (ExecutionException e) {
+                    return e.getCause();
+                } catch (TimeoutException e) {
+                    return e;
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    @Override
+    public void writeAll(Publisher<? extends T> source) {
+        Objects.requireNonNull(source, "source");
+        Channel<T> buffer = Channel.from(source);
+        try {
+            for (T v : buffer) {
+                write(v);
+            }
+        } finally {
+            buffer.close(); // cancels the source when we stop early
+        }
+    }
+
+    // ---- reading ----
+
+    private void startFetcher() {
+        if (fetcherStarted.compareAndSet(false, true)) {
+            fetcher = Fiber.builder().name("qfiber-nats-fetch " + name).detached().onSharedScheduler().start(this::fetchLoop);
+        }
+    }
+
+    /** The fetcher: pulls a batch while a local reader waits and nothing fetched is left. */
+    private void fetchLoop() {
+        JetStreamSubscription sub = null;
+        try {
+            while (!detached) {
+                int wanted = demand.get() - inbox.size();
+                if (wanted <= 0) {
+                    if (closedWith != null && inbox.size() == 0 && drainedOnServer()) {
+                        break;
+                    }
+                    boolean held = inbox.size() > 0;
+                    if (demandSignal.read(held ? HOLD : POLL).isEmpty() && held && demand.get() == 0) {
+                        handBackFetched(); // nobody here wants them: let other processes have them
+                    }
+                    continue;
+                }
+                try {
+                    if (sub == null) {
+                        sub = js.subscribe(null, PullSubscribeOptions.bind(stream, DURABLE));
+                    }
+                    List<Message> got = sub.fetch(Math.min(wanted, BATCH), POLL);
+                    long now = System.nanoTime();
+                    for (Message m : got) {
+                        if (m.isJetStream() && !inbox.tryWrite(new Fetched(m, now))) {
+                            m.nak(); // cannot happen: fetched only into an empty buffer of BATCH
+                        }
+                    }
+                    if (got.isEmpty() && closedWith != null && drainedOnServer()) {
+                        break;
+                    }
+                } catch (IOException | JetStreamApiException | IllegalStateException e) {
+                    if (detached) {
+                        break;
+                    }
+                    try {
+                        if (refreshClosed() && drainedOnServer()) {
+                            break;
+                        }
+                    } catch (IOException unreachable) {
+                        // the connection is away: wait for it
+                    }
+                    sub = null;
+                    roomWaitPause();
+                }
+            }
+        } catch (CancellationException | ChannelClosedException stop) {
+            // detached
+        } finally {
+            inbox.close(); // readers here drain what was fetched, then see the channel closed
+            if (sub != null) {
+                try {
+                    sub.unsubscribe();
+                } catch (RuntimeException ignored) {
+                    // the connection is closing
+                }
+            }
+        }
+    }
+
+    /** Naks every value fetched here and not handed out. */
+    private void handBackFetched() {
+        for (Optional<Fetched> left = inbox.tryRead(); left.isPresent(); left = inbox.tryRead()) {
+            left.get().message().nak();
+        }
+    }
+
+    private static void roomWaitPause() {
+        try {
+            Fiber.sleep(Duration.ofMillis(250));
+        } catch (CancellationException stop) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Closed, and no value left that any reader could still get (none pending, none unacked). */
+    private boolean drainedOnServer() {
+        try {
+            ConsumerInfo info = jsm.getConsumerInfo(stream, DURABLE);
+            return info.getNumPending() == 0 && info.getNumAckPending() == 0;
+        } catch (JetStreamApiException e) {
+            return true; // the stream or consumer is gone: nothing left
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** Takes a fetched message for a local reader, waiting until the deadline (Long.MIN_VALUE: none). */
+    private @Nullable Message take(long deadline, String operation) {
+        return take(deadline, operation, 1);
+    }
+
+    /**
+     * As {@link #take(long, String)}, counting {@code weight} readers of demand while it waits (a
+     * Flux subscriber counts what it requested, so the fetcher pulls that many at once).
+     */
+    private @Nullable Message take(long deadline, String operation, int weight) {
+        checkMayBlock("RemoteChannel." + operation);
+        if (detached) {
+            throw closedException(operation);
+        }
+        startFetcher();
+        demand.addAndGet(weight);
+        demandSignal.tryWrite(Boolean.TRUE);
+        try {
+            for (;;) {
+                Optional<Fetched> f;
+                try {
+                    if (deadline == Long.MIN_VALUE) {
+                        f = Optional.of(inbox.read());
+                    } else {
+                        long left = deadline - System.nanoTime();
+                        f = left <= 0 ? inbox.tryRead() : inbox.read(Duration.ofNanos(left));
+                    }
+                } catch (ChannelClosedException end) {
+                    throw closedException(operation);
+                }
+                if (f.isEmpty()) {
+                    return null;
+                }
+                Fetched fetched = f.get();
+                if (System.nanoTime() - fetched.fetchedAt() > ackWait.toNanos() / 2) {
+                    fetched.message().nak(); // the server may be about to hand it to another reader
+                    continue;
+                }
+                return fetched.message();
+            }
+        } finally {
+            demand.addAndGet(-weight);
+        }
+    }
+
+    private T decode(Message m) {
+        byte[] data = m.getData();
+        try {
+            T v = codec.decode(data);
+            if (v == null) {
+                throw new IllegalStateException("the codec returned null");
+            }
+            return v;
+        } catch (RuntimeException e) {
+            // set aside: the bytes go to the dead-letter stream, the value leaves the channel
+            String where;
+            try {
+                js.publish(deadSubject, data);
+                where = "its bytes were moved to stream " + deadStream;
+            } catch (IOException | JetStreamApiException | RuntimeException deadFailed) {
+                where = "it could not be moved to stream " + deadStream + " (" + deadFailed.getMessage() + ")";
+                e.addSuppressed(deadFailed);
+            }
+            m.term();
+            throw new IllegalStateException("remote channel '" + name + "': a value could not be decoded by " + codec
+                    + ": " + e.getMessage() + "; " + where, e);
+        }
+    }
+
+    /** Acks with the server's confirmation; on cancellation, reports whether the ack took effect. */
+    void ackConfirmed(Message m) {
+        String reply = m.getReplyTo();
+        if (reply == null) {
+            return;
+        }
+        CompletableFuture<Message> confirmed = connection.request(reply, "+ACK".getBytes(StandardCharsets.US_ASCII));
+        try {
+            Fiber.await(Mono.fromFuture(confirmed, true).timeout(ANSWER_WAIT));
+        } catch (CancellationException cancelled) {
+            if (awaitUninterruptibly(confirmed) != null) {
+                m.nak();
+                throw cancelled;
+            }
+            // acked: the value is this reader's; the interrupt stays set for its next call
+        } catch (RuntimeException e) {
+            throw new UncheckedIOException("ack on remote channel '" + name + "' not confirmed: " + e.getMessage(),
+                    new IOException(e));
+        }
+    }
+
+    void handBack(Message m) {
+        m.nak();
+    }
+
+    @Override
+    public T read() {
+        Message m = take(Long.MIN_VALUE, "read");
+        assert m != null;
+        return settle(m);
+    }
+
+    /** Decodes, then acks: the value is returned only once the server confirmed it is ours. */
+    private T settle(Message m) {
+        T value = decode(m);
+        ackConfirmed(m);
+        return value;
+    }
+
+    @Override
+    public Optional<T> tryRead() {
+        checkMayBlock("RemoteChannel.tryRead");
+        if (detached) {
+            throw closedException("tryRead");
+        }
+        startFetcher();
+        Optional<Fetched> f = inbox.tryRead();
+        if (f.isEmpty()) {
+            if (inbox.isClosed()) {
+                throw closedException("tryRead");
+            }
+            // nothing at hand: ask the fetcher for a batch, as a waiting reader would
+            demand.incrementAndGet();
+            demandSignal.tryWrite(Boolean.TRUE);
+            demand.decrementAndGet();
+            return Optional.empty();
+        }
+        return Optional.of(settle(f.get().message()));
+    }
+
+    @Override
+    public Optional<T> read(Duration timeout) {
+        Objects.requireNonNull(timeout, "timeout");
+        if (timeout.isNegative()) {
+            throw new IllegalArgumentException("timeout must be >= 0, was " + timeout);
+        }
+        long deadline = System.nanoTime() + Math.min(timeout.toNanos(), Long.MAX_VALUE / 2);
+        Message m = take(deadline == Long.MIN_VALUE ? deadline + 1 : deadline, "read");
+        return m == null ? Optional.empty() : Optional.of(settle(m));
+    }
+
+    @Override
+    public Delivery<T> receive() {
+        Message m = take(Long.MIN_VALUE, "receive");
+        assert m != null;
+        return new RemoteDelivery<>(this, decode(m), m);
+    }
+
+    @Override
+    public Optional<Delivery<T>> receive(Duration timeout) {
+        Objects.requireNonNull(timeout, "timeout");
+        if (timeout.isNegative()) {
+            throw new IllegalArgumentException("timeout must be >= 0, was " + timeout);
+        }
+        long deadline = System.nanoTime() + Math.min(timeout.toNanos(), Long.MAX_VALUE / 2);
+        Message m = take(deadline == Long.MIN_VALUE ? deadline + 1 : deadline, "receive");
+        return m == null ? Optional.empty() : Optional.of(new RemoteDelivery<>(this, decode(m), m));
+    }
+
+    @Override
+    public Iterator<T> iterator() {
+        return new Iterator<>() {
+            private @Nullable T next;
+            private boolean done;
+
+            @Override
+            public boolean hasNext() {
+                if (next != null) {
+                    return true;
+                }
+                if (done) {
+                    return false;
+                }
+                try {
+                    next = read();
+                    return true;
+                } catch (ChannelClosedException end) {
+                    done = true;
+                    if (end.getCause() != null) {
+                        throw end;
+                    }
+                    return false;
+                }
+            }
+
+            @Override
+            public T next() {
+                if (!hasNext()) {
+                    throw new NoSuchElementException("remote channel '" + name + "' is closed and drained");
+                }
+                T v = next;
+                next = null;
+                assert v != null;
+                return v;
+            }
+        };
+    }
+
+    @Override
+    public Stream<T> stream() {
+        return StreamSupport.stream(Spliterators.spliteratorUnknownSize(iterator(),
+                Spliterator.ORDERED | Spliterator.NONNULL), false);
+    }
+
+    /**
+     * Each subscription reads in a fiber of its own, only against demand: it receives a value
+     * when the subscriber has requested one, acks it, then emits it. A cancel takes nothing more;
+     * a value received but not yet acked when the cancel comes is handed back.
+     */
+    @Override
+    public Flux<T> asFlux() {
+        return Flux.create(sink -> {
+            AtomicLong requested = new AtomicLong();
+            Channel<Boolean> wake = Channel.<Boolean>builder().name("remote channel '" + name + "' (Flux demand)")
+                    .capacity(1).overflow(Overflow.DROP_LATEST).build();
+            Fiber<Void> reader = Fiber.builder().name("qfiber-nats-flux " + name).detached().onSharedScheduler()
+                    .start(() -> emitAgainstDemand(sink, requested, wake));
+            sink.onRequest(n -> {
+                requested.getAndUpdate(r -> r + n < 0 ? Long.MAX_VALUE : r + n);
+                wake.tryWrite(Boolean.TRUE);
+            });
+            sink.onCancel(() -> {
+                reader.cancel();
+                wake.close();
+            });
+        }, FluxSink.OverflowStrategy.ERROR);
+    }
+
+    private void emitAgainstDemand(FluxSink<T> sink, AtomicLong requested, Channel<Boolean> wake) {
+        try {
+            for (;;) {
+                while (requested.get() == 0) {
+                    wake.read();
+                }
+                int weight = (int) Math.min(requested.get(), BATCH);
+                Message m = take(Long.MIN_VALUE, "asFlux", Math.max(1, weight));
+                assert m != null;
+                Delivery<T> d = new RemoteDelivery<>(this, decode(m), m);
+                if (sink.isCancelled()) {
+                    d.nak();
+                    return;
+                }
+                d.ack();
+                requested.decrementAndGet();
+                sink.next(d.value());
+            }
+        } catch (ChannelClosedException end) {
+            if (sink.isCancelled()) {
+                return;
+            }
+            Throwable cause = end.getCause();
+            if (cause == null || detached) {
+                sink.complete();
+            } else {
+                sink.error(cause);
+            }
+        } catch (CancellationException cancelled) {
+            // the subscriber cancelled
+        } catch (RuntimeException e) {
+            sink.error(e);
+        }
+    }
+
+    // ---- closing ----
+
+    @Override
+    public void close() {
+        closeFor("");
+    }
+
+    @Override
+    public void close(Throwable cause) {
+        Objects.requireNonNull(cause, "cause");
+        closeFor(cause.toString());
+    }
+
+    private void closeFor(String cause) {
+        if (closedWith != null) {
+            return;
+        }
+        if (Schedulers.isInNonBlockingThread()) {
+            throw new IllegalStateException("RemoteChannel.close would block, which is not supported on the "
+                    + "non-blocking thread " + Thread.currentThread().getName());
+        }
+        try {
+            StreamInfo info = existing(stream);
+            if (info == null) {
+                markClosed("deleted");
+                return;
+            }
+            String description = info.getConfiguration().getDescription();
+            if (description == null || !description.startsWith(CLOSED_MARK)) {
+                jsm.updateStream(StreamConfiguration.builder(info.getConfiguration())
+                        .subjects("qfiber." + name + ".closed")
+                        .description(CLOSED_MARK + (cause.isEmpty() ? "" : ":" + cause))
+                        .build());
+            }
+            markClosed(cause);
+            connection.publish(eventsSubject, new byte[0]);
+        } catch (IOException | JetStreamApiException e) {
+            throw new UncheckedIOException("cannot close remote channel '" + name + "': " + e.getMessage(),
+                    e instanceof IOException io ? io : new IOException(e));
+        }
+    }
+
+    @Override
+    public boolean isClosed() {
+        return closedWith != null || detached;
+    }
+
+    @Override
+    public void delete() {
+        try {
+            if (existing(stream) != null) {
+                jsm.deleteStream(stream);
+            }
+            if (existing(deadStream) != null) {
+                jsm.deleteStream(deadStream);
+            }
+            connection.publish(eventsSubject, new byte[0]);
+        } catch (IOException | JetStreamApiException e) {
+            throw new UncheckedIOException("cannot delete remote channel '" + name + "': " + e.getMessage(),
+                    e instanceof IOException io ? io : new IOException(e));
+        }
+        markClosed("deleted");
+        detach();
+    }
+
+    /**
+     * This process stops using the channel: blocked calls here throw, values fetched and not handed
+     * out go back to the server. The channel lives on. Idempotent.
+     */
+    void detach() {
+        if (detached) {
+            return;
+        }
+        detached = true;
+        registry.remove(this);
+        roomWait.close();
+        Fiber<Void> f = fetcher;
+        if (f != null) {
+            f.cancel();
+        }
+        inbox.close();
+        handBackFetched();
+        try {
+            connection.closeDispatcher(events);
+        } catch (RuntimeException ignored) {
+            // the connection is closing
+        }
+    }
+
+    @Override
+    public int size() {
+        try {
+            refreshClosed();
+        } catch (IOException | RuntimeException e) {
+            // the last size known
+        }
+        return lastSize;
+    }
+
+    @Override
+    public int capacity() {
+        return capacity;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public String toString() {
+        return "RemoteChannel[" + name + ", capacity " + capacity + (isClosed() ? ", closed]" : "]");
+    }
+}
