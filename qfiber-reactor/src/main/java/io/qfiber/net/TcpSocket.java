@@ -6,6 +6,7 @@ import io.netty.util.NetUtil;
 import io.qfiber.internal.Failures;
 import io.qfiber.internal.fiber.Blocking;
 import io.qfiber.internal.fiber.NettyTransport;
+import io.qfiber.internal.net.NettyConnection;
 import io.qfiber.internal.net.SocketBinding;
 import io.qfiber.internal.net.SocketLoops;
 import io.qfiber.internal.observe.WaitKind;
@@ -269,10 +270,33 @@ public final class TcpSocket implements AutoCloseable {
     /**
      * Closes the connection. A fiber blocked in {@code recv} on this socket wakes with an
      * {@link UncheckedIOException}. Idempotent; never blocks.
+     *
+     * <p>Nothing that a returned {@code send} handed over is lost by closing, as with a plain
+     * {@link java.net.Socket}: those bytes (and those of a send cut short by cancellation) are
+     * still written to the peer, in the background, and the connection is closed after them. A
+     * peer that does not read them within 30 seconds gets the connection closed anyway; the
+     * discarded bytes, like a failure of a returned send that no later send reported, are logged
+     * as a warning (logger {@code io.qfiber.internal.net.NettyConnection}).
      */
     @Override
     public void close() {
-        binding.close();
+        binding.close(NettyConnection.CLOSE_LINGER);
+    }
+
+    /**
+     * Closes the connection as {@link #close()} does, keeping it open at most {@code linger} to
+     * write out the bytes of earlier sends (as {@link java.net.Socket#setSoLinger} bounds a
+     * close); {@link Duration#ZERO} discards them at once (logged as a warning). Never blocks.
+     *
+     * @param linger how long the peer has to take the bytes of earlier sends, {@code >= 0}
+     * @throws IllegalArgumentException if {@code linger} is negative
+     */
+    public void close(Duration linger) {
+        Objects.requireNonNull(linger, "linger");
+        if (linger.isNegative()) {
+            throw new IllegalArgumentException("linger must be >= 0, was " + linger);
+        }
+        binding.close(linger);
     }
 
     /**

@@ -51,12 +51,16 @@ import reactor.netty.Connection;
  * failure then surfaces from the next send); above it, the caller parks until its write reached
  * the network, so a peer that does not read slows the sender down.
  *
- * <p>Closing: {@link #close()} disposes the connection and closes the internal channel, which
- * wakes a fiber blocked in {@code recv}. End of stream from the peer closes the internal channel
+ * <p>Closing: {@link #close()} closes the internal channel, which wakes a fiber blocked in
+ * {@code recv}, and disposes the connection once the bytes of earlier sends were written (or
+ * after a linger bound). End of stream from the peer closes the internal channel
  * normally (recv returns -1 once drained); an error closes it with the error.
  */
 public final class NettyConnection implements CoreSubscriber<ByteBuf> {
     static final int CHUNKS = 4;
+    /** How long a closed connection stays open at most to write out what earlier sends handed over. */
+    public static final Duration CLOSE_LINGER = Duration.ofSeconds(30);
+    private static final reactor.util.Logger LOG = reactor.util.Loggers.getLogger(NettyConnection.class);
     private static final java.util.concurrent.atomic.AtomicInteger OPEN = new java.util.concurrent.atomic.AtomicInteger();
     private static final VarHandle SUBSCRIPTION =
             FieldHandles.find(MethodHandles.lookup(), NettyConnection.class, "subscription", Subscription.class);
@@ -82,8 +86,13 @@ public final class NettyConnection implements CoreSubscriber<ByteBuf> {
     private volatile @Nullable Subscription subscription;
     private volatile boolean closedLocally;
     private volatile boolean outputShutDown;
-    // The failure of a send that returned before its bytes reached the network.
+    // The failure of a send that returned before its bytes reached the network, and whether a
+    // later send threw it (else close logs it).
     private volatile @Nullable Throwable writeFailure;
+    private volatile boolean writeFailureReported;
+    // Senders parked until their write reached the network: a close wakes them.
+    private final java.util.Set<Thread> parkedSenders = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final java.util.concurrent.atomic.AtomicBoolean closeFinished = new java.util.concurrent.atomic.AtomicBoolean();
     private final io.netty.channel.ChannelFutureListener recordWriteFailure = f -> {
         if (!f.isSuccess()) {
             writeFailure = f.cause();
@@ -317,6 +326,7 @@ public final class NettyConnection implements CoreSubscriber<ByteBuf> {
         }
         Throwable earlier = writeFailure;
         if (earlier != null) {
+            writeFailureReported = true;
             throw sendFailure(earlier);
         }
         if (len == 0) {
@@ -345,8 +355,28 @@ public final class NettyConnection implements CoreSubscriber<ByteBuf> {
             written.addListener(recordWriteFailure);
             return;
         }
-        // The peer is not keeping up: wait until this write reached the network.
-        awaitNetty(written, "send to " + peer, "part of the data may have been sent");
+        // The peer is not keeping up: wait until this write reached the network, or a close.
+        Thread self = Thread.currentThread();
+        parkedSenders.add(self);
+        try {
+            if (!written.isDone()) {
+                written.addListener(f -> Blocking.unpark(self));
+                try {
+                    Blocking.parkUntil(() -> written.isDone() || closedLocally, written, Blocking.NO_DEADLINE);
+                } catch (CancellationException e) {
+                    throw new CancellationException("send to " + peer + " cancelled; part of the data may have been sent");
+                }
+            }
+        } finally {
+            parkedSenders.remove(self);
+        }
+        if (!written.isDone()) {
+            throw new UncheckedIOException(new SocketException("send to " + peer + " failed: the socket was closed "
+                    + "while the send waited for the peer to read; its bytes are written with the close's flush"));
+        }
+        if (!written.isSuccess()) {
+            throw sendFailure(written.cause());
+        }
     }
 
     private UncheckedIOException sendFailure(@Nullable Throwable cause) {
@@ -398,13 +428,74 @@ public final class NettyConnection implements CoreSubscriber<ByteBuf> {
         awaitNetty(duplex.shutdownOutput(), "shutdownOutput of " + peer, "it completes in the background");
     }
 
-    /** Closes the connection; wakes a fiber blocked in recv. Idempotent; never blocks. */
+    /**
+     * Closes the connection; wakes a fiber blocked in recv at once. Idempotent; never blocks.
+     *
+     * <p>As a plain socket's close hands the kernel what earlier writes left in its buffer, the
+     * bytes of sends that returned (and of a send cut short by cancellation) still go out: the
+     * connection is closed once Netty's outbound buffer has been written to the network, or after
+     * {@link #CLOSE_LINGER} if the peer does not read that long; what is discarded then, and a
+     * failure of a send that returned which no later send reported, is logged as a warning.
+     */
     public void close() {
+        close(CLOSE_LINGER);
+    }
+
+    /**
+     * As {@link #close()}, with the time the connection may stay open to write out what earlier
+     * sends handed over.
+     *
+     * @param linger how long to wait for the peer to take the bytes of earlier sends
+     */
+    public void close(Duration linger) {
         if (closedLocally) {
             return;
         }
         closedLocally = true;
         inbound.close(CLOSED_HERE);
+        for (Thread sender : parkedSenders) {
+            Blocking.unpark(sender);
+        }
+        io.netty.channel.Channel ch = connection.channel();
+        if (!ch.isActive()) {
+            finishClose(null);
+            return;
+        }
+        // Queued behind every write handed over before: done once they reached the network.
+        ChannelFuture flushed;
+        try {
+            flushed = ch.writeAndFlush(Unpooled.EMPTY_BUFFER);
+        } catch (RuntimeException gone) {
+            finishClose(null);
+            return;
+        }
+        if (flushed.isDone()) {
+            finishClose(null);
+            return;
+        }
+        io.netty.util.concurrent.ScheduledFuture<?> limit = ch.eventLoop().schedule(
+                () -> finishClose("the peer did not take them within " + linger),
+                Math.max(0, linger.toNanos()), java.util.concurrent.TimeUnit.NANOSECONDS);
+        flushed.addListener(f -> {
+            limit.cancel(false);
+            finishClose(null);
+        });
+    }
+
+    private void finishClose(@Nullable String discardedBecause) {
+        if (closeFinished.getAndSet(true)) {
+            return;
+        }
+        Throwable failed = writeFailure;
+        io.netty.channel.ChannelOutboundBuffer pending = connection.channel().unsafe().outboundBuffer();
+        long discarded = pending == null ? 0 : pending.totalPendingWriteBytes();
+        if (discardedBecause != null && discarded > 0) {
+            LOG.warn("close of the connection to {}: {} bytes of earlier sends were discarded: {}",
+                    peer, discarded, discardedBecause);
+        } else if (failed != null && !writeFailureReported) {
+            LOG.warn("close of the connection to {}: bytes of sends that had returned were not delivered: {}",
+                    peer, failed.toString());
+        }
         Subscription s = subscription;
         if (s != null) {
             s.cancel();

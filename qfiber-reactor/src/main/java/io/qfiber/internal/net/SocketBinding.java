@@ -131,7 +131,7 @@ public final class SocketBinding {
         try {
             SocketBinding binding = new SocketBinding(new NettyConnection(connection));
             if (connected == null || !connected.complete(binding)) {
-                binding.close();
+                binding.close(java.time.Duration.ZERO);
             }
         } catch (UncheckedIOException gone) {
             if (connected != null) {
@@ -255,15 +255,20 @@ public final class SocketBinding {
         return Failures.closedBeforeUse(cause);
     }
 
-    /** Closes the socket: an unused accepted channel without registering it. Never blocks; idempotent. */
-    public void close() {
+    /**
+     * Closes the socket: an unused accepted channel without registering it; a bridged one once the
+     * bytes of earlier sends were written, or after {@code linger}. Never blocks; idempotent.
+     *
+     * @param linger how long the bytes of earlier sends may take
+     */
+    public void close(java.time.Duration linger) {
         closedHere = true;
         Channel child = pending;
         if (child != null && state.compareAndSet(UNBOUND, CLOSED)) {
             failBeforeUse(child, null);
             return;
         }
-        bridge.thenAccept(NettyConnection::close);
+        bridge.thenAccept(c -> c.close(linger));
     }
 
     /**
