@@ -5,6 +5,7 @@ import io.nats.client.Nats;
 import io.nats.client.Options;
 import io.qfiber.nats.internal.ChannelRegistry;
 import io.qfiber.nats.internal.JetStreamChannelBuilder;
+import io.qfiber.nats.internal.QuietErrorListener;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
@@ -57,6 +58,7 @@ public final class NatsChannels implements AutoCloseable {
                     .maxReconnects(-1)
                     .reconnectWait(Duration.ofMillis(250))
                     .connectionName("qfiber")
+                    .errorListener(new QuietErrorListener())
                     .build();
         } catch (RuntimeException e) {
             throw new IllegalArgumentException("url is not a NATS server URL: '" + url + "': " + e.getMessage(), e);

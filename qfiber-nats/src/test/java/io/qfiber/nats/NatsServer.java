@@ -24,7 +24,7 @@ import java.util.stream.Stream;
  * calling test is skipped with one line saying how to install it; with
  * {@code QFIBER_REQUIRE_NATS=1} (as CI sets) a missing binary fails instead.
  */
-final class NatsServer implements AutoCloseable {
+public final class NatsServer implements AutoCloseable {
     private static final String INSTALL = "nats-server not found (looked in PATH, /usr/sbin, /usr/bin): "
             + "install it with 'apt-get install nats-server' to run the NATS tests";
 
@@ -44,7 +44,7 @@ final class NatsServer implements AutoCloseable {
     }
 
     /** The binary, or skips the test (fails it under CI) when there is none. */
-    static Path binary() {
+    public static Path binary() {
         Optional<Path> found = Stream.concat(
                         Stream.of(System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)),
                         Stream.of("/usr/sbin", "/usr/bin", "/usr/local/bin"))
@@ -60,15 +60,15 @@ final class NatsServer implements AutoCloseable {
     }
 
     /** Starts a single server. */
-    static NatsServer start() {
+    public static NatsServer start() {
         return start(List.of());
     }
 
-    static NatsServer start(List<String> extra) {
+    public static NatsServer start(List<String> extra) {
         return start(freePort(), extra);
     }
 
-    static NatsServer start(int port, List<String> extra) {
+    public static NatsServer start(int port, List<String> extra) {
         try {
             NatsServer s = new NatsServer(binary(), Files.createTempDirectory("qfiber-nats-"), port, extra);
             s.startProcess();
@@ -79,7 +79,7 @@ final class NatsServer implements AutoCloseable {
     }
 
     /** Three servers clustered on 127.0.0.1, JetStream on each. */
-    static List<NatsServer> startCluster() {
+    public static List<NatsServer> startCluster() {
         int[] client = {freePort(), freePort(), freePort()};
         int[] route = {freePort(), freePort(), freePort()};
         String routes = "nats://127.0.0.1:" + route[0] + ",nats://127.0.0.1:" + route[1] + ",nats://127.0.0.1:" + route[2];
@@ -111,16 +111,27 @@ final class NatsServer implements AutoCloseable {
         throw new IllegalStateException("nats-server did not listen on " + port + ": " + Files.readString(log));
     }
 
-    String url() {
+    /** The last lines of the server's log (without its retries of a route to a dead node), for a failure message. */
+    public String logTail(int lines) {
+        try {
+            List<String> all = Files.readAllLines(log).stream()
+                    .filter(l -> !l.contains("Error trying to connect to route")).toList();
+            return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+        } catch (IOException e) {
+            return "(no log: " + e + ")";
+        }
+    }
+
+    public String url() {
         return "nats://127.0.0.1:" + port;
     }
 
-    int port() {
+    public int port() {
         return port;
     }
 
     /** SIGKILL: the server dies without a word, its store stays. */
-    void kill() {
+    public void kill() {
         process.destroyForcibly();
         try {
             process.waitFor(10, TimeUnit.SECONDS);
@@ -129,8 +140,18 @@ final class NatsServer implements AutoCloseable {
         }
     }
 
+    /** SIGTERM: the server shuts down cleanly, its store stays. */
+    public void stop() {
+        process.destroy();
+        try {
+            process.waitFor(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     /** Starts the server again on the same port and store. */
-    void restart() {
+    public void restart() {
         try {
             startProcess();
         } catch (IOException e) {
@@ -155,7 +176,7 @@ final class NatsServer implements AutoCloseable {
         }
     }
 
-    static int freePort() {
+    public static int freePort() {
         try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
         } catch (IOException e) {

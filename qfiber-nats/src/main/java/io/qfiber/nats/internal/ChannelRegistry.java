@@ -9,6 +9,8 @@ public final class ChannelRegistry {
     private final Connection connection;
     private final Set<JetStreamChannel<?>> open = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
+    private final java.util.concurrent.atomic.AtomicLong lastForcedReconnect =
+            new java.util.concurrent.atomic.AtomicLong(System.nanoTime() - java.util.concurrent.TimeUnit.MINUTES.toNanos(1));
 
     /**
      * A registry for one connection.
@@ -21,6 +23,11 @@ public final class ChannelRegistry {
 
     Connection connection() {
         return connection;
+    }
+
+    /** When a channel last made the connection reconnect (a nanoTime), shared to rate-limit it. */
+    java.util.concurrent.atomic.AtomicLong lastForcedReconnect() {
+        return lastForcedReconnect;
     }
 
     void add(JetStreamChannel<?> channel) {

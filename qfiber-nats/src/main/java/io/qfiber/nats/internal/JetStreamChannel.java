@@ -52,7 +52,6 @@ import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.FluxSink;
-import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
 import reactor.util.Logger;
 import reactor.util.Loggers;
@@ -89,12 +88,15 @@ public final class JetStreamChannel<T> implements RemoteChannel<T> {
     static final int BATCH = 64;
     private static final int FULL = 10077; // JetStream: maximum messages exceeded
     private static final int STREAM_NOT_FOUND = 10059;
+    private static final int NO_MESSAGE = 10037; // JetStream: no message found
     private static final String CLOSED_MARK = "qfiber:closed";
     private static final String DURABLE = "readers";
     private static final Duration POLL = Duration.ofMillis(500);
     /** How long values fetched for readers that left stay here before going back to the server. */
     private static final Duration HOLD = Duration.ofMillis(100);
     private static final Duration ANSWER_WAIT = Duration.ofSeconds(5);
+    /** Writes unanswered this long on a connection that says it is up make it reconnect. */
+    private static final Duration UNANSWERED_LIMIT = Duration.ofSeconds(10);
     private static final Logger LOG = Loggers.getLogger(JetStreamChannel.class);
 
     private final ChannelRegistry registry;
@@ -380,10 +382,19 @@ public final class JetStreamChannel<T> implements RemoteChannel<T> {
         PublishOptions options = PublishOptions.builder().messageId(UUID.randomUUID().toString())
                 .expectedStream(stream).build();
         long backoffMillis = 1;
+        long unansweredSince = 0;
         for (;;) {
             Outcome outcome = publishOnce(data, options, operation);
             if (outcome == Outcome.STORED) {
                 return true;
+            }
+            if (outcome != Outcome.UNREACHABLE) {
+                unansweredSince = 0;
+            } else if (unansweredSince == 0) {
+                unansweredSince = System.nanoTime();
+            } else if (System.nanoTime() - unansweredSince > UNANSWERED_LIMIT.toNanos()) {
+                unansweredSince = 0;
+                reconnectIfSilent();
             }
             if (once) {
                 return false;
@@ -409,7 +420,8 @@ public final class JetStreamChannel<T> implements RemoteChannel<T> {
         CompletableFuture<PublishAck> answer = js.publishAsync(subject, data, options);
         Throwable failure;
         try {
-            Fiber.await(Mono.fromFuture(answer, true));
+            // bounded: an answer lost with a connection may never come; the retry has the same id
+            answer(answer);
             return Outcome.STORED;
         } catch (CancellationException cancelled) {
             // The value may be on its way: find out, so that a cancelled write put nothing.
@@ -421,6 +433,10 @@ public final class JetStreamChannel<T> implements RemoteChannel<T> {
         } catch (RuntimeException e) {
             failure = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
         }
+        return afterFailure(failure, operation);
+    }
+
+    private Outcome afterFailure(Throwable failure, String operation) {
         if (failure instanceof JetStreamApiException api) {
             if (api.getApiErrorCode() == FULL) {
                 return Outcome.FULL;
@@ -440,6 +456,28 @@ public final class JetStreamChannel<T> implements RemoteChannel<T> {
             return Outcome.UNREACHABLE;
         }
         return Outcome.UNREACHABLE;
+    }
+
+    /**
+     * Parks the calling fiber (or thread) until the server's answer, at most {@link #ANSWER_WAIT}.
+     *
+     * @return the answer
+     * @throws CancellationException if the caller is cancelled meanwhile (the request goes on)
+     * @throws CompletionException   with the failure, or a {@link TimeoutException} when no answer came
+     */
+    private static <V> V answer(CompletableFuture<V> future) {
+        if (!future.isDone()) {
+            Channel<Boolean> done = Channel.create(1);
+            future.whenComplete((v, e) -> done.tryWrite(Boolean.TRUE));
+            if (done.read(ANSWER_WAIT).isEmpty()) {
+                throw new CompletionException(new TimeoutException("no answer from the NATS server in " + ANSWER_WAIT));
+            }
+        }
+        try {
+            return future.join();
+        } catch (CancellationException clientGaveUp) {
+            throw new CompletionException(clientGaveUp); // not the caller's cancellation
+        }
     }
 
     /** Waits for an answer whatever the interrupt status; returns null on success, else the failure. */
@@ -545,6 +583,32 @@ public final class JetStreamChannel<T> implements RemoteChannel<T> {
         }
     }
 
+    /**
+     * Writes went unanswered for {@link #UNANSWERED_LIMIT} on a connection that says it is up:
+     * the server it reaches may have lost its way to the stream (seen after a node of a cluster
+     * dies); reconnecting, to this or another server of the cluster, gives it a fresh start. At
+     * most once per limit for all the channels of the connection.
+     */
+    private void reconnectIfSilent() {
+        if (connection.getStatus() != Connection.Status.CONNECTED) {
+            return; // reconnecting already
+        }
+        long now = System.nanoTime();
+        long last = registry.lastForcedReconnect().get();
+        if (now - last < UNANSWERED_LIMIT.toNanos() || !registry.lastForcedReconnect().compareAndSet(last, now)) {
+            return;
+        }
+        LOG.warn("remote channel '{}': no answer from the server at {} for {} on a live connection; reconnecting",
+                name, connection.getConnectedUrl(), UNANSWERED_LIMIT);
+        try {
+            connection.forceReconnect();
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("remote channel '{}': reconnect failed: {}", name, e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     /** Naks every value fetched here and not handed out. */
     private void handBackFetched() {
         for (Optional<Fetched> left = inbox.tryRead(); left.isPresent(); left = inbox.tryRead()) {
@@ -560,15 +624,16 @@ public final class JetStreamChannel<T> implements RemoteChannel<T> {
         }
     }
 
-    /** Closed, and no value left that any reader could still get (none pending, none unacked). */
+    /**
+     * Closed, and no value left that any reader could still get: the work queue is empty (a value
+     * leaves it only when acked, so pending and unacked values both count).
+     */
     private boolean drainedOnServer() {
         try {
-            ConsumerInfo info = jsm.getConsumerInfo(stream, DURABLE);
-            return info.getNumPending() == 0 && info.getNumAckPending() == 0;
-        } catch (JetStreamApiException e) {
-            return true; // the stream or consumer is gone: nothing left
-        } catch (IOException e) {
-            return false;
+            StreamInfo info = existing(stream);
+            return info == null || info.getStreamState().getMsgCount() == 0;
+        } catch (JetStreamApiException | IOException e) {
+            return false; // not known: ask again later
         }
     }
 
@@ -641,25 +706,59 @@ public final class JetStreamChannel<T> implements RemoteChannel<T> {
         }
     }
 
-    /** Acks with the server's confirmation; on cancellation, reports whether the ack took effect. */
+    /**
+     * Acks with the server's confirmation. A confirmation lost to a dropped connection is asked
+     * for again (an ack is idempotent) for up to half the ack wait, then settled by asking whether
+     * the value is still stored; on cancellation it waits for the answer in flight, so a cancelled
+     * caller either took the value or left it.
+     */
     void ackConfirmed(Message m) {
         String reply = m.getReplyTo();
         if (reply == null) {
             return;
         }
-        CompletableFuture<Message> confirmed = connection.request(reply, "+ACK".getBytes(StandardCharsets.US_ASCII));
-        try {
-            Fiber.await(Mono.fromFuture(confirmed, true).timeout(ANSWER_WAIT));
-        } catch (CancellationException cancelled) {
-            if (awaitUninterruptibly(confirmed) != null) {
-                m.nak();
-                throw cancelled;
+        long giveUp = System.nanoTime() + ackWait.toNanos() / 2;
+        for (;;) {
+            CompletableFuture<Message> confirmed = connection.request(reply, "+ACK".getBytes(StandardCharsets.US_ASCII));
+            try {
+                answer(confirmed);
+                return;
+            } catch (CancellationException cancelled) {
+                if (awaitUninterruptibly(confirmed) != null) {
+                    m.nak();
+                    throw cancelled;
+                }
+                return; // acked: the value is this reader's; the interrupt stays set for its next call
+            } catch (RuntimeException e) {
+                if (detached || System.nanoTime() - giveUp > 0) {
+                    settleUnconfirmedAck(m, e);
+                    return;
+                }
+                LOG.debug("remote channel '{}': ack not confirmed, asking again: {}", name, e.toString());
+                roomWaitPause();
             }
-            // acked: the value is this reader's; the interrupt stays set for its next call
-        } catch (RuntimeException e) {
-            throw new UncheckedIOException("ack on remote channel '" + name + "' not confirmed: " + e.getMessage(),
-                    new IOException(e));
         }
+    }
+
+    /**
+     * No confirmation came (a server or node went away) within half the ack wait. A work queue
+     * deletes a value once it is acked, so a value no longer stored was acked. Otherwise the
+     * answer is unknown (a replicated stream deletes after the ack, not with it): the value is
+     * returned all the same and may be delivered once more, so that nothing is lost.
+     */
+    private void settleUnconfirmedAck(Message m, RuntimeException why) {
+        long seq = m.metaData().streamSequence();
+        try {
+            jsm.getMessage(stream, seq);
+        } catch (JetStreamApiException e) {
+            if (e.getApiErrorCode() == NO_MESSAGE || e.getApiErrorCode() == STREAM_NOT_FOUND) {
+                return; // deleted: acked
+            }
+        } catch (IOException | RuntimeException unreachable) {
+            // unknown
+        }
+        LOG.warn("remote channel '{}': the ack of value #{} was not confirmed ({}); it is returned and may be "
+                + "delivered once more", name, seq, why.toString());
     }
 
     void handBack(Message m) {
@@ -855,24 +954,36 @@ public final class JetStreamChannel<T> implements RemoteChannel<T> {
             throw new IllegalStateException("RemoteChannel.close would block, which is not supported on the "
                     + "non-blocking thread " + Thread.currentThread().getName());
         }
-        try {
-            StreamInfo info = existing(stream);
-            if (info == null) {
-                markClosed("deleted");
+        // A server away (a restart, a cluster electing a leader) is waited for, as other calls do.
+        long giveUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        for (;;) {
+            try {
+                StreamInfo info = existing(stream);
+                if (info == null) {
+                    markClosed("deleted");
+                    return;
+                }
+                String description = info.getConfiguration().getDescription();
+                if (description == null || !description.startsWith(CLOSED_MARK)) {
+                    jsm.updateStream(StreamConfiguration.builder(info.getConfiguration())
+                            .subjects("qfiber." + name + ".closed")
+                            .description(CLOSED_MARK + (cause.isEmpty() ? "" : ":" + cause))
+                            .build());
+                }
+                markClosed(cause);
+                connection.publish(eventsSubject, new byte[0]);
                 return;
+            } catch (IOException | JetStreamApiException e) {
+                boolean refused = e instanceof JetStreamApiException api && api.getErrorCode() != 503;
+                if (refused || System.nanoTime() - giveUp > 0) {
+                    throw new UncheckedIOException("cannot close remote channel '" + name + "': " + e.getMessage(),
+                            e instanceof IOException io ? io : new IOException(e));
+                }
+                roomWaitPause();
+                if (Thread.currentThread().isInterrupted()) {
+                    throw new CancellationException("close of remote channel '" + name + "' cancelled");
+                }
             }
-            String description = info.getConfiguration().getDescription();
-            if (description == null || !description.startsWith(CLOSED_MARK)) {
-                jsm.updateStream(StreamConfiguration.builder(info.getConfiguration())
-                        .subjects("qfiber." + name + ".closed")
-                        .description(CLOSED_MARK + (cause.isEmpty() ? "" : ":" + cause))
-                        .build());
-            }
-            markClosed(cause);
-            connection.publish(eventsSubject, new byte[0]);
-        } catch (IOException | JetStreamApiException e) {
-            throw new UncheckedIOException("cannot close remote channel '" + name + "': " + e.getMessage(),
-                    e instanceof IOException io ? io : new IOException(e));
         }
     }
 

@@ -1,0 +1,204 @@
+package io.qfiber.nats;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.qfiber.Fiber;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+
+/** Servers that die while writers and readers run: a restart, and a node of a cluster. */
+class ResilienceTest {
+
+    /** Writers and readers running over a channel; what was read, and how often. */
+    static final class Traffic {
+        final Set<Integer> read = ConcurrentHashMap.newKeySet();
+        final AtomicInteger duplicates = new AtomicInteger();
+        final AtomicInteger written = new AtomicInteger();
+        final AtomicLong lastWriteNanos = new AtomicLong(System.nanoTime());
+        final List<Fiber<Void>> writers = new ArrayList<>();
+        final List<Fiber<Void>> readers = new ArrayList<>();
+
+        Traffic(RemoteChannel<Integer> ch, int total) {
+            for (int w = 0; w < 2; w++) {
+                int first = w;
+                writers.add(Fiber.start("writer-" + w, () -> {
+                    for (int v = first; v < total; v += 2) {
+                        ch.write(v); // waits through the outage
+                        written.incrementAndGet();
+                        lastWriteNanos.set(System.nanoTime());
+                    }
+                }));
+            }
+            for (int r = 0; r < 2; r++) {
+                readers.add(Fiber.start("reader-" + r, () -> {
+                    for (;;) {
+                        try {
+                            for (int v : ch) {
+                                if (!read.add(v)) {
+                                    duplicates.incrementAndGet();
+                                }
+                            }
+                            return;
+                        } catch (UncheckedIOException unconfirmed) {
+                            // an ack the server could not confirm in time: read on
+                        }
+                    }
+                }));
+            }
+        }
+
+        void finish(RemoteChannel<Integer> ch, int total) {
+            finish(ch, total, true);
+        }
+
+        void finish(RemoteChannel<Integer> ch, int total, boolean exactlyOnce) {
+            for (Fiber<Void> w : writers) {
+                assertThat(w.join(Duration.ofSeconds(90))).as("writers finish").isTrue();
+                w.join();
+            }
+            ch.close();
+            for (Fiber<Void> r : readers) {
+                assertThat(r.join(Duration.ofSeconds(90))).as("readers drain").isTrue();
+            }
+            assertThat(written.get()).isEqualTo(total);
+            assertThat(read).as("every value whose write returned").hasSize(total);
+            if (exactlyOnce) {
+                assertThat(duplicates.get()).as("values read twice").isZero();
+            }
+        }
+    }
+
+    @Test
+    void aServerRestartWhileWritersAndReadersRunLosesNothingAndDuplicatesNothing() throws Exception {
+        restartMidStream(false);
+    }
+
+    /**
+     * SIGKILL: nothing whose write returned is lost. nats-server 2.9 writes a consumer's acks to
+     * disk asynchronously, so values acked just before the kill can be handed out once more after
+     * the restart: the test counts them (docs/distributed.md says so) but does not fail on them.
+     */
+    @Test
+    void aServerKilledWithSigkillAndRestartedLosesNothing() throws Exception {
+        restartMidStream(true);
+    }
+
+    private static void restartMidStream(boolean sigkill) throws Exception {
+        int total = 4_000;
+        try (NatsServer server = NatsServer.start(); NatsChannels nats = NatsChannels.connect(server.url())) {
+            RemoteChannel<Integer> ch = nats.channel("restart", Codec.json(Integer.class)).capacity(200)
+                    .redeliverAfter(Duration.ofSeconds(4)).open();
+            Traffic t = new Traffic(ch, total);
+            awaitWritten(t, total / 4);
+            if (sigkill) {
+                server.kill();
+            } else {
+                server.stop();
+            }
+            Thread.sleep(1_000);
+            int before = t.written.get();
+            server.restart();
+            t.finish(ch, total, !sigkill);
+            assertThat(before).as("the outage hit mid-stream").isLessThan(total);
+            System.out.println("restart (" + (sigkill ? "SIGKILL" : "SIGTERM") + "): " + t.duplicates.get()
+                    + " values handed out again after the restart");
+        }
+    }
+
+    /**
+     * SIGKILL of one node: nothing whose write returned is lost and work resumes within seconds.
+     *
+     * <p>Opt-in ({@code -Dqfiber.nats.cluster=true}): against nats-server 2.9.10 (Debian's) about
+     * one run in four ends with the consumer's new leader stalled (values stored, none handed out,
+     * the consumer counting none pending), a server-side state this test reports with the
+     * servers' logs and counts but which the client cannot repair (docs/distributed.md). A
+     * read whose ack confirmation died with the node returns its value anyway (so nothing is lost)
+     * and the value may be handed out once more: counted here, documented in docs/distributed.md.
+     */
+    @Test
+    @EnabledIfSystemProperty(named = "qfiber.nats.cluster", matches = "true")
+    void losingOneNodeOfAThreeNodeClusterWithThreeReplicasLosesNothing() throws Exception {
+        int total = 3_000;
+        List<NatsServer> cluster = NatsServer.startCluster();
+        try {
+            String urls = String.join(",", cluster.stream().map(NatsServer::url).toList());
+            try (NatsChannels nats = NatsChannels.connect(urls)) {
+                RemoteChannel<Integer> ch = openWhenReady(nats);
+                Traffic t = new Traffic(ch, total);
+                awaitWritten(t, total / 3);
+                cluster.get(1).kill();
+                long killed = System.nanoTime();
+                int at = t.written.get();
+                long resumedAfter;
+                try {
+                    awaitWritten(t, Math.min(total, at + 100));
+                    resumedAfter = TimeUnit.NANOSECONDS.toMillis(t.lastWriteNanos.get() - killed);
+                    // an ack whose confirmation died with the node may be handed out once more: counted, not failed
+                    t.finish(ch, total, false);
+                } catch (AssertionError stuck) {
+                    throw diagnosed(stuck, nats, List.of(cluster.get(0), cluster.get(2)));
+                }
+                System.out.println("node loss: work resumed after " + resumedAfter + " ms; " + t.duplicates.get()
+                        + " values handed out again");
+                assertThat(resumedAfter).as("work resumes within seconds (ms)").isLessThan(15_000);
+            }
+        } finally {
+            cluster.forEach(NatsServer::close);
+        }
+    }
+
+    /** The stuck assertion with what the client, the servers and the fibers say now. */
+    private static AssertionError diagnosed(AssertionError stuck, NatsChannels nats, List<NatsServer> alive) {
+        io.nats.client.Connection c = nats.connection();
+        stuck.addSuppressed(new AssertionError("client: " + c.getStatus() + " to " + c.getConnectedUrl()
+                + "\n" + io.qfiber.FiberDump.render(true)));
+        for (NatsServer n : alive) {
+            try (io.nats.client.Connection probe = io.nats.client.Nats.connect(n.url())) {
+                var info = probe.jetStreamManagement().getStreamInfo("QFIBER_replicated");
+                var consumer = probe.jetStreamManagement().getConsumerInfo("QFIBER_replicated", "readers");
+                stuck.addSuppressed(new AssertionError("probe of " + n.url() + ": " + info.getClusterInfo()
+                        + " " + info.getStreamState() + " " + consumer));
+            } catch (Exception e) {
+                stuck.addSuppressed(new AssertionError("probe of " + n.url() + " failed: " + e));
+            }
+            stuck.addSuppressed(new AssertionError("log of " + n.url() + ":\n" + n.logTail(25)));
+        }
+        return stuck;
+    }
+
+    /** A fresh cluster elects its JetStream leader for a few seconds: open once it answers. */
+    private static RemoteChannel<Integer> openWhenReady(NatsChannels nats) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        for (;;) {
+            try {
+                return nats.channel("replicated", Codec.json(Integer.class)).capacity(500).replicas(3)
+                        .redeliverAfter(Duration.ofSeconds(10)).open();
+            } catch (UncheckedIOException notYet) {
+                if (System.nanoTime() > deadline) {
+                    throw notYet;
+                }
+                Thread.sleep(250);
+            }
+        }
+    }
+
+    private static void awaitWritten(Traffic t, int n) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (t.written.get() < n) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("only " + t.written.get() + " of " + n + " written\n" + io.qfiber.FiberDump.render(true));
+            }
+            Thread.sleep(10);
+        }
+    }
+
+}
