@@ -17,7 +17,8 @@ import java.util.TreeMap;
  *                 └──▶ worker-1 (own thread) ──┴──results──▶ collector
  * </pre>
  *
- * <p>Run: {@code mvn -q -pl qfiber-examples exec:exec -Dexec.mainClass=io.qfiber.examples.Pipeline}.
+ * <p>Run: {@code mvn -q -DskipTests package exec:exec -Dexec.mainClass=io.qfiber.examples.Pipeline}
+ * (from the project's root: it builds the library, selects a JDK 21+ and runs this class).
  */
 public final class Pipeline {
     /** A job: count the primes below {@code limit}. */

@@ -9,7 +9,8 @@ import java.net.Socket;
  * A load benchmark baseline: the web server's exact bytes from a plain JDK {@link ServerSocket}
  * with one virtual thread per connection, no library.
  *
- * <p>Run: {@code java -cp ... io.qfiber.examples.webserver.JdkVirtualThreadServer --port 3130}.
+ * <p>Run: {@code mvn -q -DskipTests package exec:exec -Dexec.mainClass=io.qfiber.examples.webserver.JdkVirtualThreadServer
+ * -Dexec.appArgs="--port 3130"} (from the project's root).
  */
 public final class JdkVirtualThreadServer {
     private JdkVirtualThreadServer() {}

@@ -10,7 +10,8 @@ import reactor.netty.tcp.TcpServer;
  * {@code TcpServer} handler, with no fibers and no blocking. Reads until the end of the request
  * headers, writes the response, closes.
  *
- * <p>Run: {@code java -cp ... io.qfiber.examples.webserver.RawNettyServer --port 3129}.
+ * <p>Run: {@code mvn -q -DskipTests package exec:exec -Dexec.mainClass=io.qfiber.examples.webserver.RawNettyServer
+ * -Dexec.appArgs="--port 3129"} (from the project's root).
  */
 public final class RawNettyServer {
     private RawNettyServer() {}
