@@ -107,7 +107,11 @@ class ResilienceTest {
             Thread.sleep(1_000);
             int before = t.written.get();
             server.restart();
-            t.finish(ch, total, !sigkill);
+            try {
+                t.finish(ch, total, !sigkill);
+            } catch (AssertionError stuck) {
+                throw diagnosed(stuck, nats, List.of(server), "QFIBER_restart");
+            }
             assertThat(before).as("the outage hit mid-stream").isLessThan(total);
             System.out.println("restart (" + (sigkill ? "SIGKILL" : "SIGTERM") + "): " + t.duplicates.get()
                     + " values handed out again after the restart");
@@ -145,7 +149,7 @@ class ResilienceTest {
                     // an ack whose confirmation died with the node may be handed out once more: counted, not failed
                     t.finish(ch, total, false);
                 } catch (AssertionError stuck) {
-                    throw diagnosed(stuck, nats, List.of(cluster.get(0), cluster.get(2)));
+                    throw diagnosed(stuck, nats, List.of(cluster.get(0), cluster.get(2)), "QFIBER_replicated");
                 }
                 System.out.println("node loss: work resumed after " + resumedAfter + " ms; " + t.duplicates.get()
                         + " values handed out again");
@@ -157,14 +161,15 @@ class ResilienceTest {
     }
 
     /** The stuck assertion with what the client, the servers and the fibers say now. */
-    private static AssertionError diagnosed(AssertionError stuck, NatsChannels nats, List<NatsServer> alive) {
+    private static AssertionError diagnosed(AssertionError stuck, NatsChannels nats, List<NatsServer> alive,
+                                            String stream) {
         io.nats.client.Connection c = nats.connection();
         stuck.addSuppressed(new AssertionError("client: " + c.getStatus() + " to " + c.getConnectedUrl()
                 + "\n" + io.qfiber.FiberDump.render(true)));
         for (NatsServer n : alive) {
             try (io.nats.client.Connection probe = io.nats.client.Nats.connect(n.url())) {
-                var info = probe.jetStreamManagement().getStreamInfo("QFIBER_replicated");
-                var consumer = probe.jetStreamManagement().getConsumerInfo("QFIBER_replicated", "readers");
+                var info = probe.jetStreamManagement().getStreamInfo(stream);
+                var consumer = probe.jetStreamManagement().getConsumerInfo(stream, "readers");
                 stuck.addSuppressed(new AssertionError("probe of " + n.url() + ": " + info.getClusterInfo()
                         + " " + info.getStreamState() + " " + consumer));
             } catch (Exception e) {

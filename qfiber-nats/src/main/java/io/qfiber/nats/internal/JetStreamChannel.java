@@ -5,23 +5,14 @@ import io.nats.client.Dispatcher;
 import io.nats.client.JetStream;
 import io.nats.client.JetStreamApiException;
 import io.nats.client.JetStreamManagement;
-import io.nats.client.JetStreamSubscription;
 import io.nats.client.Message;
 import io.nats.client.PublishOptions;
-import io.nats.client.PullSubscribeOptions;
-import io.nats.client.api.AckPolicy;
-import io.nats.client.api.ConsumerConfiguration;
-import io.nats.client.api.ConsumerInfo;
-import io.nats.client.api.DiscardPolicy;
 import io.nats.client.api.PublishAck;
-import io.nats.client.api.RetentionPolicy;
-import io.nats.client.api.StorageType;
 import io.nats.client.api.StreamConfiguration;
 import io.nats.client.api.StreamInfo;
 import io.qfiber.Channel;
 import io.qfiber.ChannelClosedException;
 import io.qfiber.Fiber;
-import io.qfiber.Overflow;
 import io.qfiber.nats.Codec;
 import io.qfiber.nats.Delivery;
 import io.qfiber.nats.RemoteChannel;
@@ -30,7 +21,6 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Iterator;
-import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Optional;
@@ -40,18 +30,12 @@ import java.util.UUID;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
 import org.jspecify.annotations.Nullable;
 import org.reactivestreams.Publisher;
 import reactor.core.publisher.Flux;
-import reactor.core.publisher.FluxSink;
 import reactor.core.scheduler.Schedulers;
 import reactor.util.Logger;
 import reactor.util.Loggers;
@@ -73,28 +57,20 @@ import reactor.util.Loggers;
  * woken at once by a close) and publishes again. A lost answer (server restart, lost connection)
  * is retried with the same id, which the stream's duplicate window turns into one stored value.
  *
- * <p><b>Readers</b> wait in a small local channel that one fetcher fiber per process and channel
- * fills: it pulls as many values as local readers wait for (a Flux subscriber counts what it
- * requested), at most {@link #BATCH}; values that arrive after their readers left (cancelled,
- * timed out) go back to the server after {@code HOLD}. So a process holds at most {@link #BATCH}
- * values fetched ahead, and none for long when nobody here reads. {@code read} acks with the server's
- * confirmation before it returns the value. A fetched value older than half the ack wait is nak'd
- * instead of handed out (the server may be about to give it to another reader).
+ * <p><b>Readers</b> take values that the process's {@link Fetcher} pulled for them (at most
+ * {@link #BATCH} held ahead). {@code read} acks with the server's confirmation before it returns
+ * the value; {@code receive} leaves the ack to the caller ({@link RemoteDelivery}); {@code asFlux}
+ * reads against demand ({@link RemoteFlux}). Creating and joining the server's objects is
+ * {@link JetStreamSetup}'s; waiting for the server's answers, {@link ServerAnswers}'.
  *
  * @param <T> the value type
  */
 public final class JetStreamChannel<T> implements RemoteChannel<T> {
     /** How many values a process fetches at once, and so holds ahead at most. */
-    static final int BATCH = 64;
+    static final int BATCH = Fetcher.BATCH;
     private static final int FULL = 10077; // JetStream: maximum messages exceeded
-    private static final int STREAM_NOT_FOUND = 10059;
     private static final int NO_MESSAGE = 10037; // JetStream: no message found
     private static final String CLOSED_MARK = "qfiber:closed";
-    private static final String DURABLE = "readers";
-    private static final Duration POLL = Duration.ofMillis(500);
-    /** How long values fetched for readers that left stay here before going back to the server. */
-    private static final Duration HOLD = Duration.ofMillis(100);
-    private static final Duration ANSWER_WAIT = Duration.ofSeconds(5);
     /** Writes unanswered this long on a connection that says it is up make it reconnect. */
     private static final Duration UNANSWERED_LIMIT = Duration.ofSeconds(10);
     private static final Logger LOG = Loggers.getLogger(JetStreamChannel.class);
@@ -113,25 +89,18 @@ public final class JetStreamChannel<T> implements RemoteChannel<T> {
     private final String deadSubject;
     private final String deadStream;
     private final Dispatcher events;
+    private final JetStreamSetup setup;
 
-    /** Values fetched into this process, not yet handed out. */
-    private final Channel<Fetched> inbox;
-    /** Readers waiting here now: the fetcher pulls only while this is positive. */
-    private final AtomicInteger demand = new AtomicInteger();
-    /** Wakes the fetcher when demand appears (one pending signal at most). */
-    private final Channel<Boolean> demandSignal;
+    /** The reading side in this process. */
+    private final Fetcher fetcher;
     /** Writers waiting for room sleep on this; closed to wake them all (close, detach). */
     private final Channel<Boolean> roomWait;
-    private final AtomicBoolean fetcherStarted = new AtomicBoolean();
-    private volatile @Nullable Fiber<Void> fetcher;
     /** This process stopped using the channel (NatsChannels.close, delete). */
     private volatile boolean detached;
     /** Null while open; once closed for every process, the close cause's text ("" for none). */
     private volatile @Nullable String closedWith;
     private volatile int lastSize;
 
-    /** A message fetched into this process, and when. */
-    private record Fetched(Message message, long fetchedAt) {}
 
     private JetStreamChannel(ChannelRegistry registry, String name, Codec<T> codec, int capacity, Duration ackWait) {
         this.registry = registry;
@@ -146,14 +115,13 @@ public final class JetStreamChannel<T> implements RemoteChannel<T> {
         this.codec = codec;
         this.capacity = capacity;
         this.ackWait = ackWait;
-        this.stream = "QFIBER_" + name;
-        this.subject = "qfiber." + name + ".v";
-        this.eventsSubject = "qfiber." + name + ".events";
-        this.deadSubject = "qfiber." + name + ".dead";
-        this.deadStream = "QFIBER_DEAD_" + name;
-        this.inbox = Channel.<Fetched>builder().name("remote channel '" + name + "' (fetched here)").capacity(BATCH).build();
-        this.demandSignal = Channel.<Boolean>builder().name("remote channel '" + name + "' (demand)")
-                .capacity(1).overflow(Overflow.DROP_LATEST).build();
+        this.setup = new JetStreamSetup(jsm, name);
+        this.stream = setup.stream;
+        this.subject = setup.subject;
+        this.eventsSubject = setup.eventsSubject;
+        this.deadSubject = setup.deadSubject;
+        this.deadStream = setup.deadStream;
+        this.fetcher = new Fetcher(this, js, stream, ackWait);
         this.roomWait = Channel.<Boolean>builder().name("remote channel '" + name + "' (waiting for room on the server)")
                 .capacity(1).build();
         this.events = connection.createDispatcher(m -> onEvent());
@@ -172,7 +140,7 @@ public final class JetStreamChannel<T> implements RemoteChannel<T> {
         }
         JetStreamChannel<T> c = new JetStreamChannel<>(registry, name, codec, capacity, ackWait);
         try {
-            c.createOrJoin(replicas);
+            c.noteClosed(c.setup.createOrJoin(capacity, ackWait, replicas));
         } catch (RuntimeException e) {
             c.connection.closeDispatcher(c.events);
             throw e;
@@ -182,92 +150,8 @@ public final class JetStreamChannel<T> implements RemoteChannel<T> {
         return c;
     }
 
-    private void createOrJoin(int replicas) {
-        StreamConfiguration config = StreamConfiguration.builder()
-                .name(stream)
-                .description("qfiber remote channel '" + name + "'")
-                .subjects(subject)
-                .retentionPolicy(RetentionPolicy.WorkQueue)
-                .discardPolicy(DiscardPolicy.New)
-                .maxMessages(capacity)
-                .storageType(StorageType.File)
-                .replicas(replicas)
-                .duplicateWindow(Duration.ofMinutes(2))
-                .build();
-        try {
-            StreamInfo info = existing(stream);
-            if (info == null) {
-                try {
-                    info = jsm.addStream(config);
-                } catch (JetStreamApiException raced) {
-                    info = existing(stream); // another process created it first
-                    if (info == null) {
-                        throw raced;
-                    }
-                }
-            }
-            long existingCapacity = info.getConfiguration().getMaxMsgs();
-            if (existingCapacity != capacity) {
-                throw new IllegalStateException("remote channel '" + name + "' exists with capacity " + existingCapacity
-                        + "; opened with capacity " + capacity);
-            }
-            noteClosed(info);
-            if (existing(deadStream) == null) {
-                try {
-                    jsm.addStream(StreamConfiguration.builder().name(deadStream)
-                            .description("values of qfiber remote channel '" + name + "' that could not be decoded")
-                            .subjects(deadSubject).maxMessages(10_000).discardPolicy(DiscardPolicy.Old)
-                            .storageType(StorageType.File).replicas(replicas).build());
-                } catch (JetStreamApiException raced) {
-                    if (existing(deadStream) == null) {
-                        throw raced;
-                    }
-                }
-            }
-            ConsumerInfo consumer = existingConsumer();
-            if (consumer == null) {
-                jsm.addOrUpdateConsumer(stream, ConsumerConfiguration.builder()
-                        .durable(DURABLE)
-                        .ackPolicy(AckPolicy.Explicit)
-                        .ackWait(ackWait)
-                        .maxAckPending(-1)
-                        .build());
-            } else {
-                Duration existingWait = consumer.getConsumerConfiguration().getAckWait();
-                if (existingWait != null && !existingWait.equals(ackWait)) {
-                    throw new IllegalStateException("remote channel '" + name + "' exists with redeliverAfter "
-                            + existingWait + "; opened with redeliverAfter " + ackWait);
-                }
-            }
-        } catch (JetStreamApiException e) {
-            throw new UncheckedIOException("the server refused remote channel '" + name + "': " + e.getMessage(),
-                    new IOException(e));
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot open remote channel '" + name + "': " + e.getMessage(), e);
-        }
-    }
 
-    private @Nullable StreamInfo existing(String streamName) throws IOException, JetStreamApiException {
-        try {
-            return jsm.getStreamInfo(streamName);
-        } catch (JetStreamApiException e) {
-            if (e.getApiErrorCode() == STREAM_NOT_FOUND) {
-                return null;
-            }
-            throw e;
-        }
-    }
 
-    private @Nullable ConsumerInfo existingConsumer() throws IOException, JetStreamApiException {
-        try {
-            return jsm.getConsumerInfo(stream, DURABLE);
-        } catch (JetStreamApiException e) {
-            if (e.getErrorCode() == 404) {
-                return null;
-            }
-            throw e;
-        }
-    }
 
     // ---- state ----
 
@@ -284,7 +168,7 @@ public final class JetStreamChannel<T> implements RemoteChannel<T> {
             closedWith = cause;
         }
         roomWait.close(); // wakes waiting writers: they throw
-        demandSignal.tryWrite(Boolean.TRUE); // wakes the fetcher: it drains, then closes the inbox
+        fetcher.wake(); // it drains, then closes the inbox
     }
 
     /**
@@ -293,9 +177,9 @@ public final class JetStreamChannel<T> implements RemoteChannel<T> {
      * @return true if it is closed (or gone)
      * @throws IOException if the server cannot be reached
      */
-    private boolean refreshClosed() throws IOException {
+    boolean refreshClosed() throws IOException {
         try {
-            StreamInfo info = existing(stream);
+            StreamInfo info = setup.existing(stream);
             if (info == null) {
                 markClosed("deleted");
             } else {
@@ -316,7 +200,7 @@ public final class JetStreamChannel<T> implements RemoteChannel<T> {
         }
     }
 
-    private ChannelClosedException closedException(String operation) {
+    ChannelClosedException closedException(String operation) {
         String cause = closedWith;
         if (detached && cause == null) {
             return new ChannelClosedException(operation + " on remote channel '" + name
@@ -421,11 +305,11 @@ public final class JetStreamChannel<T> implements RemoteChannel<T> {
         Throwable failure;
         try {
             // bounded: an answer lost with a connection may never come; the retry has the same id
-            answer(answer);
+            ServerAnswers.answer(answer);
             return Outcome.STORED;
         } catch (CancellationException cancelled) {
             // The value may be on its way: find out, so that a cancelled write put nothing.
-            Throwable late = awaitUninterruptibly(answer);
+            Throwable late = ServerAnswers.awaitUninterruptibly(answer);
             if (late == null) {
                 return Outcome.STORED; // it was stored: the write happened, the interrupt stays set
             }
@@ -458,50 +342,7 @@ public final class JetStreamChannel<T> implements RemoteChannel<T> {
         return Outcome.UNREACHABLE;
     }
 
-    /**
-     * Parks the calling fiber (or thread) until the server's answer, at most {@link #ANSWER_WAIT}.
-     *
-     * @return the answer
-     * @throws CancellationException if the caller is cancelled meanwhile (the request goes on)
-     * @throws CompletionException   with the failure, or a {@link TimeoutException} when no answer came
-     */
-    private static <V> V answer(CompletableFuture<V> future) {
-        if (!future.isDone()) {
-            Channel<Boolean> done = Channel.create(1);
-            future.whenComplete((v, e) -> done.tryWrite(Boolean.TRUE));
-            if (done.read(ANSWER_WAIT).isEmpty()) {
-                throw new CompletionException(new TimeoutException("no answer from the NATS server in " + ANSWER_WAIT));
-            }
-        }
-        try {
-            return future.join();
-        } catch (CancellationException clientGaveUp) {
-            throw new CompletionException(clientGaveUp); // not the caller's cancellation
-        }
-    }
 
-    /** Waits for an answer whatever the interrupt status; returns null on success, else the failure. */
-    private static @Nullable Throwable awaitUninterruptibly(CompletableFuture<?> future) {
-        boolean interrupted = Thread.interrupted();
-        try {
-            for (;;) {
-                try {
-                    future.get(ANSWER_WAIT.toMillis(), TimeUnit.MILLISECONDS);
-                    return null;
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                } catch (ExecutionException e) {
-                    return e.getCause();
-                } catch (TimeoutException e) {
-                    return e;
-                }
-            }
-        } finally {
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
-        }
-    }
 
     @Override
     public void writeAll(Publisher<? extends T> source) {
@@ -517,71 +358,6 @@ public final class JetStreamChannel<T> implements RemoteChannel<T> {
     }
 
     // ---- reading ----
-
-    private void startFetcher() {
-        if (fetcherStarted.compareAndSet(false, true)) {
-            fetcher = Fiber.builder().name("qfiber-nats-fetch " + name).detached().onSharedScheduler().start(this::fetchLoop);
-        }
-    }
-
-    /** The fetcher: pulls a batch while a local reader waits and nothing fetched is left. */
-    private void fetchLoop() {
-        JetStreamSubscription sub = null;
-        try {
-            while (!detached) {
-                int wanted = demand.get() - inbox.size();
-                if (wanted <= 0) {
-                    if (closedWith != null && inbox.size() == 0 && drainedOnServer()) {
-                        break;
-                    }
-                    boolean held = inbox.size() > 0;
-                    if (demandSignal.read(held ? HOLD : POLL).isEmpty() && held && demand.get() == 0) {
-                        handBackFetched(); // nobody here wants them: let other processes have them
-                    }
-                    continue;
-                }
-                try {
-                    if (sub == null) {
-                        sub = js.subscribe(null, PullSubscribeOptions.bind(stream, DURABLE));
-                    }
-                    List<Message> got = sub.fetch(Math.min(wanted, BATCH), POLL);
-                    long now = System.nanoTime();
-                    for (Message m : got) {
-                        if (m.isJetStream() && !inbox.tryWrite(new Fetched(m, now))) {
-                            m.nak(); // cannot happen: fetched only into an empty buffer of BATCH
-                        }
-                    }
-                    if (got.isEmpty() && closedWith != null && drainedOnServer()) {
-                        break;
-                    }
-                } catch (IOException | JetStreamApiException | IllegalStateException e) {
-                    if (detached) {
-                        break;
-                    }
-                    try {
-                        if (refreshClosed() && drainedOnServer()) {
-                            break;
-                        }
-                    } catch (IOException unreachable) {
-                        // the connection is away: wait for it
-                    }
-                    sub = null;
-                    roomWaitPause();
-                }
-            }
-        } catch (CancellationException | ChannelClosedException stop) {
-            // detached
-        } finally {
-            inbox.close(); // readers here drain what was fetched, then see the channel closed
-            if (sub != null) {
-                try {
-                    sub.unsubscribe();
-                } catch (RuntimeException ignored) {
-                    // the connection is closing
-                }
-            }
-        }
-    }
 
     /**
      * Writes went unanswered for {@link #UNANSWERED_LIMIT} on a connection that says it is up:
@@ -609,14 +385,8 @@ public final class JetStreamChannel<T> implements RemoteChannel<T> {
         }
     }
 
-    /** Naks every value fetched here and not handed out. */
-    private void handBackFetched() {
-        for (Optional<Fetched> left = inbox.tryRead(); left.isPresent(); left = inbox.tryRead()) {
-            left.get().message().nak();
-        }
-    }
-
-    private static void roomWaitPause() {
+    /** A quarter-second pause between tries while the server is away; a cancel ends it early. */
+    static void pause() {
         try {
             Fiber.sleep(Duration.ofMillis(250));
         } catch (CancellationException stop) {
@@ -626,14 +396,29 @@ public final class JetStreamChannel<T> implements RemoteChannel<T> {
 
     /**
      * Closed, and no value left that any reader could still get: the work queue is empty (a value
-     * leaves it only when acked, so pending and unacked values both count).
+     * leaves it only when acked, so pending and unacked values both count), once values the server
+     * kept after they were acked are removed ({@link JetStreamSetup#reclaimAcked()}).
      */
-    private boolean drainedOnServer() {
+    boolean drainedOnServer() {
         try {
-            StreamInfo info = existing(stream);
+            StreamInfo info = setup.existing(stream);
+            if (info == null || info.getStreamState().getMsgCount() == 0) {
+                return true;
+            }
+            reclaimAcked();
+            info = setup.existing(stream);
             return info == null || info.getStreamState().getMsgCount() == 0;
         } catch (JetStreamApiException | IOException e) {
             return false; // not known: ask again later
+        }
+    }
+
+    /** Removes values the server kept after they were acked, saying so when there were any. */
+    void reclaimAcked() throws IOException, JetStreamApiException {
+        long removed = setup.reclaimAcked();
+        if (removed > 0) {
+            LOG.warn("remote channel '{}': removed {} values the server still stored after they were acked (a "
+                    + "server restart after SIGKILL loses deletions); they had been read", name, removed);
         }
     }
 
@@ -646,43 +431,19 @@ public final class JetStreamChannel<T> implements RemoteChannel<T> {
      * As {@link #take(long, String)}, counting {@code weight} readers of demand while it waits (a
      * Flux subscriber counts what it requested, so the fetcher pulls that many at once).
      */
-    private @Nullable Message take(long deadline, String operation, int weight) {
+    @Nullable Message take(long deadline, String operation, int weight) {
         checkMayBlock("RemoteChannel." + operation);
         if (detached) {
             throw closedException(operation);
         }
-        startFetcher();
-        demand.addAndGet(weight);
-        demandSignal.tryWrite(Boolean.TRUE);
         try {
-            for (;;) {
-                Optional<Fetched> f;
-                try {
-                    if (deadline == Long.MIN_VALUE) {
-                        f = Optional.of(inbox.read());
-                    } else {
-                        long left = deadline - System.nanoTime();
-                        f = left <= 0 ? inbox.tryRead() : inbox.read(Duration.ofNanos(left));
-                    }
-                } catch (ChannelClosedException end) {
-                    throw closedException(operation);
-                }
-                if (f.isEmpty()) {
-                    return null;
-                }
-                Fetched fetched = f.get();
-                if (System.nanoTime() - fetched.fetchedAt() > ackWait.toNanos() / 2) {
-                    fetched.message().nak(); // the server may be about to hand it to another reader
-                    continue;
-                }
-                return fetched.message();
-            }
-        } finally {
-            demand.addAndGet(-weight);
+            return fetcher.take(deadline, weight);
+        } catch (ChannelClosedException end) {
+            throw closedException(operation);
         }
     }
 
-    private T decode(Message m) {
+    T decode(Message m) {
         byte[] data = m.getData();
         try {
             T v = codec.decode(data);
@@ -721,10 +482,10 @@ public final class JetStreamChannel<T> implements RemoteChannel<T> {
         for (;;) {
             CompletableFuture<Message> confirmed = connection.request(reply, "+ACK".getBytes(StandardCharsets.US_ASCII));
             try {
-                answer(confirmed);
+                ServerAnswers.answer(confirmed);
                 return;
             } catch (CancellationException cancelled) {
-                if (awaitUninterruptibly(confirmed) != null) {
+                if (ServerAnswers.awaitUninterruptibly(confirmed) != null) {
                     m.nak();
                     throw cancelled;
                 }
@@ -735,7 +496,7 @@ public final class JetStreamChannel<T> implements RemoteChannel<T> {
                     return;
                 }
                 LOG.debug("remote channel '{}': ack not confirmed, asking again: {}", name, e.toString());
-                roomWaitPause();
+                pause();
             }
         }
     }
@@ -751,7 +512,7 @@ public final class JetStreamChannel<T> implements RemoteChannel<T> {
         try {
             jsm.getMessage(stream, seq);
         } catch (JetStreamApiException e) {
-            if (e.getApiErrorCode() == NO_MESSAGE || e.getApiErrorCode() == STREAM_NOT_FOUND) {
+            if (e.getApiErrorCode() == NO_MESSAGE || e.getApiErrorCode() == JetStreamSetup.STREAM_NOT_FOUND) {
                 return; // deleted: acked
             }
         } catch (IOException | RuntimeException unreachable) {
@@ -785,19 +546,13 @@ public final class JetStreamChannel<T> implements RemoteChannel<T> {
         if (detached) {
             throw closedException("tryRead");
         }
-        startFetcher();
-        Optional<Fetched> f = inbox.tryRead();
-        if (f.isEmpty()) {
-            if (inbox.isClosed()) {
-                throw closedException("tryRead");
-            }
-            // nothing at hand: ask the fetcher for a batch, as a waiting reader would
-            demand.incrementAndGet();
-            demandSignal.tryWrite(Boolean.TRUE);
-            demand.decrementAndGet();
-            return Optional.empty();
+        Optional<Message> m;
+        try {
+            m = fetcher.tryTake();
+        } catch (ChannelClosedException end) {
+            throw closedException("tryRead");
         }
-        return Optional.of(settle(f.get().message()));
+        return m.map(this::settle);
     }
 
     @Override
@@ -809,6 +564,11 @@ public final class JetStreamChannel<T> implements RemoteChannel<T> {
         long deadline = System.nanoTime() + Math.min(timeout.toNanos(), Long.MAX_VALUE / 2);
         Message m = take(deadline == Long.MIN_VALUE ? deadline + 1 : deadline, "read");
         return m == null ? Optional.empty() : Optional.of(settle(m));
+    }
+
+    @Override
+    public Flux<T> asFlux() {
+        return RemoteFlux.of(this);
     }
 
     @Override
@@ -874,64 +634,7 @@ public final class JetStreamChannel<T> implements RemoteChannel<T> {
                 Spliterator.ORDERED | Spliterator.NONNULL), false);
     }
 
-    /**
-     * Each subscription reads in a fiber of its own, only against demand: it receives a value
-     * when the subscriber has requested one, acks it, then emits it. A cancel takes nothing more;
-     * a value received but not yet acked when the cancel comes is handed back.
-     */
-    @Override
-    public Flux<T> asFlux() {
-        return Flux.create(sink -> {
-            AtomicLong requested = new AtomicLong();
-            Channel<Boolean> wake = Channel.<Boolean>builder().name("remote channel '" + name + "' (Flux demand)")
-                    .capacity(1).overflow(Overflow.DROP_LATEST).build();
-            Fiber<Void> reader = Fiber.builder().name("qfiber-nats-flux " + name).detached().onSharedScheduler()
-                    .start(() -> emitAgainstDemand(sink, requested, wake));
-            sink.onRequest(n -> {
-                requested.getAndUpdate(r -> r + n < 0 ? Long.MAX_VALUE : r + n);
-                wake.tryWrite(Boolean.TRUE);
-            });
-            sink.onCancel(() -> {
-                reader.cancel();
-                wake.close();
-            });
-        }, FluxSink.OverflowStrategy.ERROR);
-    }
 
-    private void emitAgainstDemand(FluxSink<T> sink, AtomicLong requested, Channel<Boolean> wake) {
-        try {
-            for (;;) {
-                while (requested.get() == 0) {
-                    wake.read();
-                }
-                int weight = (int) Math.min(requested.get(), BATCH);
-                Message m = take(Long.MIN_VALUE, "asFlux", Math.max(1, weight));
-                assert m != null;
-                Delivery<T> d = new RemoteDelivery<>(this, decode(m), m);
-                if (sink.isCancelled()) {
-                    d.nak();
-                    return;
-                }
-                d.ack();
-                requested.decrementAndGet();
-                sink.next(d.value());
-            }
-        } catch (ChannelClosedException end) {
-            if (sink.isCancelled()) {
-                return;
-            }
-            Throwable cause = end.getCause();
-            if (cause == null || detached) {
-                sink.complete();
-            } else {
-                sink.error(cause);
-            }
-        } catch (CancellationException cancelled) {
-            // the subscriber cancelled
-        } catch (RuntimeException e) {
-            sink.error(e);
-        }
-    }
 
     // ---- closing ----
 
@@ -958,7 +661,7 @@ public final class JetStreamChannel<T> implements RemoteChannel<T> {
         long giveUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         for (;;) {
             try {
-                StreamInfo info = existing(stream);
+                StreamInfo info = setup.existing(stream);
                 if (info == null) {
                     markClosed("deleted");
                     return;
@@ -966,7 +669,7 @@ public final class JetStreamChannel<T> implements RemoteChannel<T> {
                 String description = info.getConfiguration().getDescription();
                 if (description == null || !description.startsWith(CLOSED_MARK)) {
                     jsm.updateStream(StreamConfiguration.builder(info.getConfiguration())
-                            .subjects("qfiber." + name + ".closed")
+                            .subjects(setup.closedSubject)
                             .description(CLOSED_MARK + (cause.isEmpty() ? "" : ":" + cause))
                             .build());
                 }
@@ -979,12 +682,32 @@ public final class JetStreamChannel<T> implements RemoteChannel<T> {
                     throw new UncheckedIOException("cannot close remote channel '" + name + "': " + e.getMessage(),
                             e instanceof IOException io ? io : new IOException(e));
                 }
-                roomWaitPause();
+                pause();
                 if (Thread.currentThread().isInterrupted()) {
                     throw new CancellationException("close of remote channel '" + name + "' cancelled");
                 }
             }
         }
+    }
+
+    /** Starts this process's fetcher, so that it notices a close before any reader waits. */
+    void startReading() {
+        fetcher.start();
+    }
+
+    /** @return whether nothing more will reach readers here: closed and drained, or detached */
+    boolean drainedHere() {
+        return detached || fetcher.drained();
+    }
+
+    /** @return whether the channel was closed for every process (or deleted) */
+    boolean isClosedEverywhere() {
+        return closedWith != null;
+    }
+
+    /** @return whether this process stopped using the channel */
+    boolean isDetached() {
+        return detached;
     }
 
     @Override
@@ -995,10 +718,10 @@ public final class JetStreamChannel<T> implements RemoteChannel<T> {
     @Override
     public void delete() {
         try {
-            if (existing(stream) != null) {
+            if (setup.existing(stream) != null) {
                 jsm.deleteStream(stream);
             }
-            if (existing(deadStream) != null) {
+            if (setup.existing(deadStream) != null) {
                 jsm.deleteStream(deadStream);
             }
             connection.publish(eventsSubject, new byte[0]);
@@ -1021,12 +744,7 @@ public final class JetStreamChannel<T> implements RemoteChannel<T> {
         detached = true;
         registry.remove(this);
         roomWait.close();
-        Fiber<Void> f = fetcher;
-        if (f != null) {
-            f.cancel();
-        }
-        inbox.close();
-        handBackFetched();
+        fetcher.stop();
         try {
             connection.closeDispatcher(events);
         } catch (RuntimeException ignored) {
