@@ -11,7 +11,7 @@ import io.qfiber.Fiber;
 import io.qfiber.Overflow;
 import java.io.IOException;
 import java.time.Duration;
-import java.util.List;
+import java.util.Iterator;
 import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -22,8 +22,10 @@ import org.jspecify.annotations.Nullable;
  * The reading side of one remote channel in one process: a small local channel (the inbox) that
  * one fetcher fiber fills from the channel's pull consumer, only as far as local readers wait for
  * values. Readers count themselves into the demand while they wait (a Flux subscriber counts what
- * it requested); the fetcher pulls {@code demand - inbox size} values, at most {@link #BATCH}, so
- * a process holds at most {@link #BATCH} values fetched ahead. Values that arrive after their
+ * it requested); while one waits with nothing at hand, the fetcher pulls at least
+ * {@code demand - inbox size} values, and twice what readers took since its last pull when that
+ * is more (busy readers get batches), never more than the inbox has room for: a process holds at
+ * most {@link #BATCH} values fetched ahead. Values that arrive after their
  * readers left (cancelled, timed out) go back to the server after {@link #HOLD}; a value older than
  * half the ack wait is handed back instead of out, since the server may be about to give it to
  * another reader. Once the channel is closed and nothing is left on the server, the fetcher closes
@@ -45,6 +47,8 @@ final class Fetcher {
     private final Channel<Fetched> inbox;
     /** Readers waiting here now: the fetcher pulls only while this is positive. */
     private final AtomicInteger demand = new AtomicInteger();
+    /** Values readers took since the fetcher last pulled: sizes the next pull. */
+    private final AtomicInteger takenSinceFetch = new AtomicInteger();
     /** Wakes the fetcher when demand appears or the channel closes (one pending signal at most). */
     private final Channel<Boolean> signal;
     private final AtomicBoolean started = new AtomicBoolean();
@@ -107,6 +111,7 @@ final class Fetcher {
                     fetched.message().nak(); // the server may be about to hand it to another reader
                     continue;
                 }
+                takenSinceFetch.incrementAndGet();
                 return fetched.message();
             }
         } finally {
@@ -125,6 +130,7 @@ final class Fetcher {
         start();
         Optional<Fetched> f = inbox.tryRead();
         if (f.isPresent()) {
+            takenSinceFetch.incrementAndGet();
             return Optional.of(f.get().message());
         }
         if (inbox.isClosed()) {
@@ -172,14 +178,21 @@ final class Fetcher {
                     if (sub == null) {
                         sub = js.subscribe(null, PullSubscribeOptions.bind(stream, JetStreamSetup.DURABLE));
                     }
-                    List<Message> got = sub.fetch(Math.min(wanted, BATCH), POLL);
-                    long now = System.nanoTime();
-                    for (Message m : got) {
-                        if (m.isJetStream() && !inbox.tryWrite(new Fetched(m, now))) {
-                            m.nak(); // cannot happen: fetched only into an empty buffer of BATCH
+                    // Readers that took everything the last pull brought get twice as many next
+                    // time, up to BATCH: a busy process pulls in batches, an idle one value by value.
+                    int ask = Math.min(BATCH - inbox.size(), Math.max(wanted, 2 * takenSinceFetch.getAndSet(0)));
+                    int got = 0;
+                    // each value is handed to the inbox as it arrives, not when the pull is done
+                    for (Iterator<Message> it = sub.iterate(Math.max(1, ask), POLL); it.hasNext(); ) {
+                        Message m = it.next();
+                        if (m.isJetStream()) {
+                            got++;
+                            if (!inbox.tryWrite(new Fetched(m, System.nanoTime()))) {
+                                m.nak(); // cannot happen: never asked for more than the inbox has room for
+                            }
                         }
                     }
-                    if (got.isEmpty()) {
+                    if (got == 0) {
                         if (channel.isClosedEverywhere() && channel.drainedOnServer()) {
                             break;
                         }
