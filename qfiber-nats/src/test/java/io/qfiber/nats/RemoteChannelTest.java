@@ -268,4 +268,25 @@ class RemoteChannelTest {
         Optional<Job> none = jobs.tryRead();
         assertThat(none).isEmpty();
     }
+
+    @Test
+    void aFiberWaitingOnARemoteChannelShowsInTheDumpAndItsMeters() throws Exception {
+        String name = fresh();
+        RemoteChannel<String> ch = a.channel(name, Codec.utf8()).open();
+        io.micrometer.core.instrument.simple.SimpleMeterRegistry registry = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+        new io.qfiber.QFiberMetrics().bindTo(registry);
+        Fiber<String> reader = Fiber.start("remote-reader", () -> (String) ch.read());
+        String local = "remote channel '" + name + "' (fetched here)";
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+        while (io.qfiber.FiberDump.snapshot(false).stream().noneMatch(f -> f.name().equals("remote-reader")
+                && f.state() == io.qfiber.FiberDump.State.BLOCKED)) {
+            assertThat(System.nanoTime() < deadline).as("the reader blocks").isTrue();
+            Thread.sleep(5);
+        }
+        assertThat(io.qfiber.FiberDump.render(false)).contains("read of channel '" + local + "'", "\"remote-reader\" blocked");
+        assertThat(registry.get("qfiber.channel.readers.waiting").tag("channel", local).gauge().value()).isEqualTo(1.0);
+        ch.write("seen");
+        assertThat(reader.join()).isEqualTo("seen");
+        assertThat(registry.get("qfiber.channel.read").tag("channel", local).functionCounter().count()).isEqualTo(1.0);
+    }
 }
