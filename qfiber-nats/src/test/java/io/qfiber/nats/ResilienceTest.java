@@ -96,7 +96,7 @@ class ResilienceTest {
         int total = 4_000;
         try (NatsServer server = NatsServer.start(); NatsChannels nats = NatsChannels.connect(server.url())) {
             RemoteChannel<Integer> ch = nats.channel("restart", Codec.json(Integer.class)).capacity(200)
-                    .redeliverAfter(Duration.ofSeconds(4)).open();
+                    .redeliverAfter(Duration.ofSeconds(10)).open();
             Traffic t = new Traffic(ch, total);
             awaitWritten(t, total / 4);
             if (sigkill) {

@@ -469,8 +469,8 @@ public final class JetStreamChannel<T> implements RemoteChannel<T> {
 
     /**
      * Acks with the server's confirmation. A confirmation lost to a dropped connection is asked
-     * for again (an ack is idempotent) for up to half the ack wait, then settled by asking whether
-     * the value is still stored; on cancellation it waits for the answer in flight, so a cancelled
+     * for again (an ack is idempotent) for up to the ack wait, as long as the server keeps an
+     * unacked value this reader's, then settled by asking whether the value is still stored; on cancellation it waits for the answer in flight, so a cancelled
      * caller either took the value or left it.
      */
     void ackConfirmed(Message m) {
@@ -478,7 +478,7 @@ public final class JetStreamChannel<T> implements RemoteChannel<T> {
         if (reply == null) {
             return;
         }
-        long giveUp = System.nanoTime() + ackWait.toNanos() / 2;
+        long giveUp = System.nanoTime() + ackWait.toNanos();
         for (;;) {
             CompletableFuture<Message> confirmed = connection.request(reply, "+ACK".getBytes(StandardCharsets.US_ASCII));
             try {
@@ -502,7 +502,7 @@ public final class JetStreamChannel<T> implements RemoteChannel<T> {
     }
 
     /**
-     * No confirmation came (a server or node went away) within half the ack wait. A work queue
+     * No confirmation came (a server or node went away) within the ack wait. A work queue
      * deletes a value once it is acked, so a value no longer stored was acked. Otherwise the
      * answer is unknown (a replicated stream deletes after the ack, not with it): the value is
      * returned all the same and may be delivered once more, so that nothing is lost.
