@@ -91,7 +91,7 @@ public abstract class AbstractChannel<T> implements Channel<T>, ChannelStats {
         return isClosed() && isDrained();
     }
 
-    /** Marks the kind closed (after the cause is set) and wakes its blocked writers. */
+    /** Marks the kind closed (after the cause is set) and wakes its blocked writers; idempotent. */
     abstract void closeBuffer();
 
     /**
@@ -191,7 +191,15 @@ public abstract class AbstractChannel<T> implements Channel<T>, ChannelStats {
 
     @Override
     public final Optional<T> tryRead() {
-        return Optional.ofNullable(poll());
+        T v = poll();
+        // Closed with a value in flight (a writer reserved room before the close and returned, or
+        // will): it lands at once. Returning empty here would let a reader that saw the close
+        // miss a write that happened before it.
+        while (v == null && isClosed() && !isDrained()) {
+            Thread.onSpinWait();
+            v = poll();
+        }
+        return Optional.ofNullable(v);
     }
 
     @Override
@@ -235,6 +243,10 @@ public abstract class AbstractChannel<T> implements Channel<T>, ChannelStats {
             if (watchers != null) {
                 watchers.wakeAll();
             }
+        } else {
+            // Another close won, and may not have shut the buffer yet: a close must not return
+            // before writes are refused (closeBuffer is idempotent).
+            closeBuffer();
         }
     }
 
