@@ -494,7 +494,8 @@ public final class NettyConnection implements CoreSubscriber<ByteBuf> {
                     peer, discarded, discardedBecause);
         } else if (failed != null && !writeFailureReported) {
             LOG.warn("close of the connection to {}: bytes of sends that had returned were not delivered: {}",
-                    peer, failed.toString());
+                    peer, failed instanceof java.nio.channels.ClosedChannelException
+                            ? "the connection had been closed (by the peer, or after a failure)" : failed.toString());
         }
         Subscription s = subscription;
         if (s != null) {
