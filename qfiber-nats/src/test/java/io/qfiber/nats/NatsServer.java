@@ -132,19 +132,18 @@ public final class NatsServer implements AutoCloseable {
 
     /** SIGKILL: the server dies without a word, its store stays. */
     public void kill() {
-        process.destroyForcibly();
-        try {
-            process.waitFor(10, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        end(process.destroyForcibly());
     }
 
     /** SIGTERM: the server shuts down cleanly, its store stays. */
     public void stop() {
         process.destroy();
+        end(process);
+    }
+
+    private static void end(Process p) {
         try {
-            process.waitFor(10, TimeUnit.SECONDS);
+            p.waitFor(10, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
