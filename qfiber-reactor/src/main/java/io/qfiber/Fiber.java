@@ -1,6 +1,7 @@
 package io.qfiber;
 
 import io.qfiber.internal.FieldHandles;
+import io.qfiber.internal.TimeDomain;
 import io.qfiber.internal.fiber.Blocking;
 import io.qfiber.internal.fiber.Carriers;
 import io.qfiber.internal.fiber.ChildTracker;
@@ -80,6 +81,9 @@ public final class Fiber<T> {
     private final @Nullable ThreadedFiberThread threadedThread;
     // The threaded fiber's thread this plain fiber runs on (carrier mode), or null.
     final @Nullable ThreadedFiberThread carrier;
+    // The simulation this fiber belongs to, or null.
+    final @Nullable TimeDomain domain;
+    private final boolean threaded;
     final CompletableFuture<T> result = new CompletableFuture<>();
     /** Selects waiting for this fiber to end (onJoin); created on first use, woken once it has ended. */
     private volatile @Nullable WaiterList endWaiters;
@@ -111,6 +115,8 @@ public final class Fiber<T> {
         this.detached = detached;
         this.context = context;
         this.scope = scope;
+        this.threaded = threaded;
+        this.domain = TimeDomain.forNewFiber();
         FiberPlacement placed = FiberPlacement.place(name, threaded, shared, () -> run(body));
         this.threadedThread = placed.own();
         this.carrier = placed.carrier();
@@ -272,12 +278,12 @@ public final class Fiber<T> {
         }
         try {
             boolean failed = false;
+            // counted before the outcome is published, so whoever sees the fiber ended sees it counted
             if (failure == null) {
-                result.complete(value);
                 LibraryStats.FIBERS_COMPLETED.increment();
+                result.complete(value);
             } else {
                 failed = !fail(failure);
-                (failed ? LibraryStats.FIBERS_FAILED : LibraryStats.FIBERS_CANCELLED).increment();
             }
             // After completing (a volatile write), look for waiters; a select registers, then
             // looks at the outcome: one of the two sees the other.
@@ -295,6 +301,10 @@ public final class Fiber<T> {
             if (c != null) {
                 c.fiberEnded();
             }
+            TimeDomain d = domain;
+            if (d != null) {
+                d.memberEnded(Thread.currentThread());
+            }
         }
     }
 
@@ -302,6 +312,7 @@ public final class Fiber<T> {
     private boolean fail(Throwable failure) {
         boolean cancelled = cancelRequested
                 && (failure instanceof CancellationException || failure instanceof InterruptedException);
+        (cancelled ? LibraryStats.FIBERS_CANCELLED : LibraryStats.FIBERS_FAILED).increment();
         if (cancelled) {
             result.cancel(false);
         } else {
@@ -345,7 +356,7 @@ public final class Fiber<T> {
      * @return true if threaded
      */
     public boolean isThreaded() {
-        return threadedThread != null;
+        return threaded;
     }
 
     /**
@@ -448,7 +459,7 @@ public final class Fiber<T> {
         cancelRequested = true;
         Thread t = thread;
         if (t != null) {
-            t.interrupt();
+            Blocking.interrupt(t);
         }
     }
 
@@ -463,7 +474,11 @@ public final class Fiber<T> {
      */
     public Scheduler scheduler() {
         ThreadedFiberThread t = threadedThread;
-        return t != null ? t.scheduler() : FiberSchedulers.virtualThreads();
+        if (t != null) {
+            return t.scheduler();
+        }
+        TimeDomain d = domain;
+        return d != null ? d.scheduler() : FiberSchedulers.virtualThreads();
     }
 
     /**

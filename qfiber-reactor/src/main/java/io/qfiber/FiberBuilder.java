@@ -1,5 +1,6 @@
 package io.qfiber;
 
+import io.qfiber.internal.TimeDomain;
 import io.qfiber.internal.fiber.ChildTracker;
 import io.qfiber.internal.fiber.ThreadedFiberThread;
 import io.qfiber.internal.observe.LibraryStats;
@@ -115,9 +116,16 @@ final class FiberBuilder implements Fiber.Builder {
         if (carrier != null) {
             carrier.fiberStarting();
         }
+        TimeDomain domain = fiber.domain;
+        if (domain != null) {
+            domain.memberStarting(t, fiber);
+        }
         try {
             t.start();
         } catch (RuntimeException | Error e) {
+            if (domain != null) {
+                domain.memberEnded(t);
+            }
             if (carrier != null) {
                 carrier.fiberEnded();
             }

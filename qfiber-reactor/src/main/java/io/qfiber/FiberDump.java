@@ -1,5 +1,6 @@
 package io.qfiber;
 
+import io.qfiber.internal.TimeDomain;
 import io.qfiber.internal.fiber.Blocking;
 import io.qfiber.internal.fiber.ThreadedFiberThread;
 import io.qfiber.internal.observe.FiberDumpBean;
@@ -9,6 +10,7 @@ import java.io.PrintStream;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -78,13 +80,24 @@ public final class FiberDump {
      * @return one entry per fiber, in no particular order
      */
     public static List<FiberInfo> snapshot(boolean withStacks) {
-        long now = System.nanoTime();
+        return snapshot(Fiber.LIVE, withStacks);
+    }
+
+    /**
+     * These fibers now, those that have ended left out.
+     *
+     * @param fibers     the fibers to look at
+     * @param withStacks whether to capture each fiber's stack
+     * @return one entry per live fiber, in the order given
+     */
+    public static List<FiberInfo> snapshot(Collection<? extends Fiber<?>> fibers, boolean withStacks) {
         List<FiberInfo> out = new ArrayList<>();
-        for (Fiber<?> f : Fiber.LIVE) {
+        for (Fiber<?> f : fibers) {
             Thread t = f.thread();
             if (t == null) {
                 continue; // ended while we looked
             }
+            long now = TimeDomain.nanoTimeOf(t); // a simulation's fibers wait on its clock
             WaitRecord.Snapshot w = f.waits.snapshot();
             boolean parked = t instanceof ThreadedFiberThread threaded
                     ? threaded.isBodyWaiting()
@@ -107,7 +120,18 @@ public final class FiberDump {
      * @return the text
      */
     public static String render(boolean withStacks) {
-        List<FiberInfo> all = snapshot(withStacks);
+        return render(Fiber.LIVE, withStacks);
+    }
+
+    /**
+     * {@link #render(boolean)} for these fibers only (for example the fibers of one simulation).
+     *
+     * @param fibers     the fibers to show
+     * @param withStacks whether to print each fiber's stack
+     * @return the text
+     */
+    public static String render(Collection<? extends Fiber<?>> fibers, boolean withStacks) {
+        List<FiberInfo> all = snapshot(fibers, withStacks);
         Map<String, List<FiberInfo>> groups = new LinkedHashMap<>();
         for (FiberInfo f : all) {
             groups.computeIfAbsent(groupOf(f), k -> new ArrayList<>()).add(f);

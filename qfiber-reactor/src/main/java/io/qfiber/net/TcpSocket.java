@@ -94,7 +94,7 @@ public final class TcpSocket implements AutoCloseable {
         Connection connection;
         try {
             InetSocketAddress remote = new InetSocketAddress(resolve(host, timeout), port);
-            int millis = (int) Math.min(Integer.MAX_VALUE, Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+            int millis = (int) Math.min(Integer.MAX_VALUE, Math.max(1, (deadline - Blocking.nanoTime()) / 1_000_000));
             connection = MonoAwait.await(TcpClient.newConnection()
                     .runOn(SocketLoops.get(), NettyTransport.isNative())
                     .remoteAddress(() -> remote)

@@ -3,6 +3,7 @@ package io.qfiber.internal.channel;
 import io.qfiber.Channel;
 import io.qfiber.ChannelClosedException;
 import io.qfiber.Overflow;
+import io.qfiber.internal.TimeDomain;
 import io.qfiber.internal.observe.LibraryStats;
 import java.util.Objects;
 import java.util.concurrent.CancellationException;
@@ -28,7 +29,7 @@ public final class ChannelFactory {
     public static <T> Channel<T> from(Publisher<? extends T> source) {
         Objects.requireNonNull(source, "source");
         AbstractChannel<T> channel = new BufferedChannel<>("from(" + source + ")", Channel.DEFAULT_CAPACITY, Overflow.BLOCK, null);
-        Thread.ofVirtual().name("qfiber-from").start(() -> {
+        TimeDomain.startVirtualThread("qfiber-from", () -> {
             try {
                 PublisherPump.pump(source, channel);
                 channel.close();

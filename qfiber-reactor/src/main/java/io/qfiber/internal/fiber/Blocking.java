@@ -1,5 +1,7 @@
 package io.qfiber.internal.fiber;
 
+import io.qfiber.internal.TimeDomain;
+
 import io.qfiber.internal.Deadlines;
 import java.time.Duration;
 import java.util.Objects;
@@ -35,7 +37,31 @@ public final class Blocking {
         if (SPINS == 0) {
             return 0;
         }
-        return ThreadedFiberThread.current() != null ? 0 : SPINS;
+        return ThreadedFiberThread.current() != null || TimeDomain.current() != null ? 0 : SPINS;
+    }
+
+    /**
+     * The library's clock: {@link System#nanoTime()}, or the clock of the calling thread's
+     * {@link TimeDomain} (a simulation's virtual clock).
+     *
+     * @return nanoseconds, comparable only with other values of this clock on the same domain
+     */
+    public static long nanoTime() {
+        return TimeDomain.nanoTimeOf(Thread.currentThread());
+    }
+
+    /**
+     * Interrupts {@code thread} (how fibers are cancelled), first telling its {@link TimeDomain},
+     * if any, that it becomes runnable.
+     *
+     * @param thread the thread to interrupt
+     */
+    public static void interrupt(Thread thread) {
+        TimeDomain d = TimeDomain.of(thread);
+        if (d != null) {
+            d.interrupting(thread);
+        }
+        thread.interrupt();
     }
 
     /**
@@ -88,7 +114,7 @@ public final class Blocking {
      * Computes a deadline from a timeout, once, at the start of a timed call.
      *
      * @param timeout the timeout, not negative
-     * @return the {@link System#nanoTime()} value at which the call gives up
+     * @return the {@link #nanoTime()} value at which the call gives up
      */
     public static long deadline(Duration timeout) {
         checkTimeout(timeout);
@@ -98,7 +124,7 @@ public final class Blocking {
         } catch (ArithmeticException tooLong) {
             nanos = Long.MAX_VALUE / 2;
         }
-        long now = System.nanoTime();
+        long now = nanoTime();
         long deadline = now + Math.min(nanos, Long.MAX_VALUE / 2);
         return deadline == NO_DEADLINE ? deadline + 1 : deadline;
     }
@@ -126,7 +152,7 @@ public final class Blocking {
      * @return true if it is a real deadline in the past
      */
     public static boolean expired(long deadline) {
-        return deadline != NO_DEADLINE && deadline - System.nanoTime() <= 0;
+        return deadline != NO_DEADLINE && deadline - nanoTime() <= 0;
     }
 
     /**
@@ -138,6 +164,11 @@ public final class Blocking {
      * @param deadline a value from {@link #deadline} or {@link #NO_DEADLINE}
      */
     public static void park(Object blocker, long deadline) {
+        TimeDomain d = TimeDomain.current();
+        if (d != null) {
+            d.park(blocker, deadline);
+            return;
+        }
         if (Thread.currentThread() instanceof ThreadedFiberThread threaded) {
             threaded.parkBody(blocker, deadline);
             return;
@@ -171,7 +202,10 @@ public final class Blocking {
      * @param thread the thread to wake
      */
     public static void unpark(Thread thread) {
-        if (thread instanceof ThreadedFiberThread threaded) {
+        TimeDomain d = TimeDomain.of(thread);
+        if (d != null) {
+            d.unpark(thread);
+        } else if (thread instanceof ThreadedFiberThread threaded) {
             threaded.wakeBody();
         } else {
             LockSupport.unpark(thread);

@@ -1,5 +1,7 @@
 package io.qfiber.internal.fiber;
 
+import io.qfiber.internal.TimeDomain;
+
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -15,6 +17,8 @@ public record FiberPlacement(Thread thread, @Nullable ThreadedFiberThread own, @
      * Places a fiber as the threading model says: a threaded fiber on a new platform thread; in
      * shared mode a plain fiber on the JDK's scheduler; in carrier mode a plain fiber on the thread
      * of the threaded fiber that starts it (unless {@code shared}), else on the JDK's scheduler.
+     * A fiber started in a {@link TimeDomain} (a simulation), threaded or not, runs where the
+     * domain places it.
      *
      * @param name     the fiber's name (its thread's name)
      * @param threaded whether it is a threaded fiber
@@ -23,6 +27,10 @@ public record FiberPlacement(Thread thread, @Nullable ThreadedFiberThread own, @
      * @return the placement, its thread not yet started
      */
     public static FiberPlacement place(String name, boolean threaded, boolean shared, Runnable body) {
+        TimeDomain domain = TimeDomain.forNewFiber();
+        if (domain != null) {
+            return new FiberPlacement(domain.newThread(name, body), null, null);
+        }
         if (threaded) {
             ThreadedFiberThread t = new ThreadedFiberThread(name, body);
             return new FiberPlacement(t, t, null);

@@ -2,6 +2,7 @@ package io.qfiber.internal.observe;
 
 import io.qfiber.internal.Deadlines;
 import io.qfiber.internal.FieldHandles;
+import io.qfiber.internal.TimeDomain;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import org.jspecify.annotations.Nullable;
@@ -68,10 +69,20 @@ public final class WaitRecord {
             return null;
         }
         r.target = target;
-        r.since = System.nanoTime();
+        r.since = TimeDomain.nanoTimeOf(Thread.currentThread());
         r.deadline = deadline;
         KIND.setRelease(r, kind);
         return r;
+    }
+
+    /**
+     * What the calling thread's fiber waits on now: the kind of its outermost recorded wait.
+     *
+     * @return the kind, or null when the caller is not a fiber or records no wait
+     */
+    public static @Nullable WaitKind currentKind() {
+        WaitRecord r = CURRENT.get();
+        return r == null ? null : (WaitKind) KIND.getAcquire(r);
     }
 
     /**
@@ -104,7 +115,7 @@ public final class WaitRecord {
      *
      * @param kind     what kind of wait
      * @param target   what it waits on, or null
-     * @param since    {@link System#nanoTime()} when it began
+     * @param since    when it began, on the library's clock ({@code TimeDomain.nanoTimeOf})
      * @param deadline when it gives up, or {@link Deadlines#NO_DEADLINE}
      */
     public record Snapshot(WaitKind kind, @Nullable Object target, long since, long deadline) {}
