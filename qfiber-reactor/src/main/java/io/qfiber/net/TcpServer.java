@@ -84,6 +84,7 @@ public final class TcpServer implements AutoCloseable {
         this.backlog = Channel.<ConnectionInfo>builder().name("accept backlog " + host + ":" + port)
                 .capacity(Channel.UNBOUNDED).build();
         DisposableServer bound;
+        WaitRecord rec = WaitRecord.begin(WaitKind.LISTEN, host + ":" + port);
         try {
             // Parks like every blocking call of the library: on a threaded fiber's thread the
             // listening channel registers on this very thread's loop, which runs meanwhile.
@@ -108,6 +109,8 @@ public final class TcpServer implements AutoCloseable {
             throw e; // the caller was cancelled while binding: not a bind failure (the bind is cancelled)
         } catch (RuntimeException e) {
             throw bindFailure(host, port, e);
+        } finally {
+            WaitRecord.end(rec);
         }
         this.server = bound;
         CarrierLoop.countSocket(bound.channel());

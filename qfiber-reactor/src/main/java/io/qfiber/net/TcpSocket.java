@@ -92,6 +92,7 @@ public final class TcpSocket implements AutoCloseable {
         long deadline = Blocking.deadline(timeout);
         Blocking.enter("TcpSocket.connect");
         Connection connection;
+        WaitRecord rec = WaitRecord.begin(WaitKind.CONNECT, host + ":" + port, deadline);
         try {
             InetSocketAddress remote = new InetSocketAddress(resolve(host, timeout), port);
             int millis = (int) Math.min(Integer.MAX_VALUE, Math.max(1, (deadline - Blocking.nanoTime()) / 1_000_000));
@@ -111,6 +112,8 @@ public final class TcpSocket implements AutoCloseable {
             Throwable cause = Failures.unwrap(e);
             throw new UncheckedIOException("cannot connect to " + host + ":" + port + ": " + cause.getMessage(),
                     Failures.asIOException(cause));
+        } finally {
+            WaitRecord.end(rec);
         }
         if (connection == null) {
             throw new UncheckedIOException(new IOException("cannot connect to " + host + ":" + port + ": no connection"));

@@ -34,9 +34,9 @@ import reactor.netty.resources.LoopResources;
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "qfiber.example.tick-interval=40ms",
         "qfiber.example.service-latency=20ms",
-        "qfiber.example.quote-timeout=2s",
+        "qfiber.example.quote-timeout=30s",
         "qfiber.example.job-capacity=4",
-        "qfiber.example.admission-timeout=300ms"})
+        "qfiber.example.admission-timeout=30s"})
 @ExtendWith(OutputCaptureExtension.class)
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class SpringExampleTest {
@@ -146,12 +146,6 @@ class SpringExampleTest {
     }
 
     @Test
-    void aQuoteOverBudgetIs504AndCancelsTheServiceCall() {
-        client.get().uri("/quote/unobtainium").exchange().expectStatus().isEqualTo(HttpStatus.GATEWAY_TIMEOUT);
-        awaitCondition("the abandoned call cancelled", () -> services.inFlight() == 0);
-    }
-
-    @Test
     void manyQuotesWaitAtOnceWithoutHoldingEventLoops() {
         int n = 24;
         GatedServices gated = (GatedServices) services;
@@ -168,7 +162,7 @@ class SpringExampleTest {
     }
 
     @Test
-    void aBurstOfJobsIsHeldBackThenRefusedWith503() {
+    void aBurstOfJobsIsHeldBackUntilTheWorkerMakesRoom() {
         int startedBefore = gatedJobs.started.get();
         long processedBefore = jobs.processed();
         // one job runs (and waits for its permit), four wait in the queue: all accepted
@@ -178,9 +172,8 @@ class SpringExampleTest {
                 awaitCondition("the worker took the first job", () -> gatedJobs.started.get() == startedBefore + 1);
             }
         }
-        // the queue is full: the next request waits for the admission timeout, then 503
-        postJob("refused").expectStatus().isEqualTo(HttpStatus.SERVICE_UNAVAILABLE);
-        // a request that waits gets in when the worker makes room
+        // the queue is full: a request waits (its 503 after the admission timeout is
+        // SpringTimeoutsSimTest's, under a virtual clock); it gets in when the worker makes room
         var waiting = WebClient.create("http://localhost:" + port).post().uri("/jobs").bodyValue("waits")
                 .retrieve().toBodilessEntity().toFuture();
         gatedJobs.permits.write("go");

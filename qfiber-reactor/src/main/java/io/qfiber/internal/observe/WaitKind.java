@@ -21,7 +21,21 @@ public enum WaitKind {
     /** {@code TcpSocket.recv}. */
     RECV("recv on"),
     /** {@code TcpSocket.send} (and shutdownOutput). */
-    SEND("send on");
+    SEND("send on"),
+    /** {@code TcpSocket.connect}: resolving the host and connecting. */
+    CONNECT("connect to"),
+    /** {@code TcpServer.listen}: binding the port. */
+    LISTEN("listen on");
+
+    /**
+     * Whether a wait of this kind is on the network, which something outside the process ends (a
+     * simulation's clock does not move while a fiber waits so).
+     *
+     * @return true for socket waits
+     */
+    public boolean isNetwork() {
+        return this == TAKE_NEXT || this == RECV || this == SEND || this == CONNECT || this == LISTEN;
+    }
 
     private final String verb;
 

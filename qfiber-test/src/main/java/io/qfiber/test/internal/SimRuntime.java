@@ -275,8 +275,7 @@ public final class SimRuntime extends TimeDomain {
             m = members.get(me);
             // A fiber's wait on a socket (or an unrecorded one) can be ended from outside: it holds
             // the clock. The library's helper threads (a Channel.from pump) wait on the simulation.
-            boolean durable = m != null && (m.fiber == null
-                    || kind != null && kind != WaitKind.RECV && kind != WaitKind.SEND && kind != WaitKind.TAKE_NEXT);
+            boolean durable = m != null && (m.fiber == null || kind != null && !kind.isNetwork());
             if (m == null || !durable || finished) {
                 m = null;
             } else {
