@@ -2,8 +2,7 @@ package io.qfiber.test;
 
 import io.qfiber.Fiber;
 import io.qfiber.FiberDump;
-import io.qfiber.internal.TimeDomain;
-import io.qfiber.test.internal.SimContextImpl;
+import io.qfiber.test.internal.SimRuntimeContext;
 import io.qfiber.test.internal.SimRuntime;
 import io.qfiber.test.internal.SimSchedulers;
 import java.time.Duration;
@@ -94,10 +93,10 @@ public final class Sim {
         }
         SimSchedulers.ensureInstalled();
         SimRuntime sim = new SimRuntime(config);
-        SimContext ctx = new SimContextImpl(sim);
+        SimContext ctx = new SimRuntimeContext(sim);
         Fiber<Void> root;
         try {
-            root = TimeDomain.startingIn(sim, () -> Fiber.builder().name("sim body").start(() -> {
+            root = sim.startRoot(() -> Fiber.builder().name("sim body").start(() -> {
                 body.run(ctx);
                 return null;
             }));

@@ -22,6 +22,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import reactor.core.scheduler.Scheduler;
 
@@ -211,6 +212,18 @@ public final class SimRuntime extends TimeDomain {
             memberEnded(t);
             throw e;
         }
+    }
+
+    /**
+     * Runs {@code start}, which starts the body's fiber, so that the fiber joins this simulation
+     * although the caller does not belong to it.
+     *
+     * @param start what starts the root fiber
+     * @param <T>   what it returns
+     * @return what {@code start} returned
+     */
+    public <T> T startRoot(Supplier<T> start) {
+        return TimeDomain.startingIn(this, start);
     }
 
     /**

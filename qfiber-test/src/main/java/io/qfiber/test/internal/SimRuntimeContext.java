@@ -11,7 +11,7 @@ import java.time.ZoneOffset;
 import java.util.Objects;
 
 /** {@link SimContext} over a {@link SimRuntime}. */
-public final class SimContextImpl implements SimContext {
+public final class SimRuntimeContext implements SimContext {
     private final SimRuntime sim;
 
     /**
@@ -19,7 +19,7 @@ public final class SimContextImpl implements SimContext {
      *
      * @param sim the simulation
      */
-    public SimContextImpl(SimRuntime sim) {
+    public SimRuntimeContext(SimRuntime sim) {
         this.sim = sim;
     }
 
