@@ -16,21 +16,23 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Every Java code block of the docs that quote example sources appears, line by line (ignoring
- * indentation), in a source file of this module, which compiles and whose tests run: the docs
+ * indentation), in a source file of this module (main or test), which compiles and whose tests run: the docs
  * cannot drift from code that works.
  */
 class DocSnippetsTest {
     private static final Path DOCS = Path.of("..", "docs");
-    private static final Path SOURCES = Path.of("src", "main", "java");
+    private static final List<Path> SOURCES = List.of(Path.of("src", "main", "java"), Path.of("src", "test", "java"));
     private static final Pattern JAVA_BLOCK = Pattern.compile("```java\\n(.*?)```", Pattern.DOTALL);
 
     @ParameterizedTest
-    @ValueSource(strings = {"select.md", "spring.md", "structured.md"})
+    @ValueSource(strings = {"select.md", "spring.md", "structured.md", "testing.md"})
     void everyJavaBlockIsTakenFromAnExampleSource(String doc) throws IOException {
         String text = Files.readString(DOCS.resolve(doc));
         List<String> sources = new ArrayList<>();
-        try (Stream<Path> files = Files.walk(SOURCES)) {
-            files.filter(p -> p.toString().endsWith(".java")).forEach(p -> sources.add(normalize(read(p))));
+        for (Path root : SOURCES) {
+            try (Stream<Path> files = Files.walk(root)) {
+                files.filter(p -> p.toString().endsWith(".java")).forEach(p -> sources.add(normalize(read(p))));
+            }
         }
         Matcher m = JAVA_BLOCK.matcher(text);
         int blocks = 0;

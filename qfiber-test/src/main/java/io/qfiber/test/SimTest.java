@@ -21,6 +21,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * <p>With {@code iterations > 1} the body runs that many times, each a separate simulation; with a
  * fixed {@link #seed()} iteration {@code i} uses {@code seed + i}. A failure reports the seed of
  * the failing iteration: put it in {@link #seed()} (with {@code iterations = 1}) to replay it.
+ * A test with {@link Schedule#RANDOM} is skipped (aborted, with the reason) in shared mode, where
+ * interleavings cannot be replayed.
  */
 @Target({ElementType.METHOD, ElementType.ANNOTATION_TYPE})
 @Retention(RetentionPolicy.RUNTIME)

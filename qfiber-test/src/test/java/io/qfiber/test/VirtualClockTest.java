@@ -20,6 +20,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
+import reactor.test.StepVerifier;
 
 /** The virtual clock: sleeps, timed calls, Select timeouts and Reactor timers, all on one clock. */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
@@ -168,5 +170,29 @@ class VirtualClockTest {
             assertThat(ctx.elapsed()).isEqualTo(Duration.ofHours(24).plusMillis(500));
         });
         assertThat(ticks[0]).isEqualTo(24 * 3600);
+    }
+
+    @Test
+    void publishOnAndSubscribeOnRunOnTheSimulationsThreadsAndHoldTheClockUntilDone() {
+        Sim.run(QUICK, ctx -> {
+            String where = Fiber.await(Mono.fromCallable(() -> Thread.currentThread().isVirtual() + " " + ctx.elapsed())
+                    .subscribeOn(Schedulers.boundedElastic())
+                    .publishOn(Schedulers.parallel())
+                    .delayElement(Duration.ofMillis(250)));
+            assertThat(where).isEqualTo("true PT0S");
+            assertThat(ctx.elapsed()).isEqualTo(Duration.ofMillis(250));
+            assertThat(Schedulers.parallel().now(TimeUnit.MILLISECONDS))
+                    .isEqualTo(SimConfig.DEFAULT_START.plusMillis(250).toEpochMilli());
+        });
+    }
+
+    @Test
+    void aStepVerifierVirtualTimeRunBeforeLeavesSimulationsOnTheirOwnClock() {
+        StepVerifier.withVirtualTime(() -> Mono.delay(Duration.ofHours(1)))
+                .expectSubscription().thenAwait(Duration.ofHours(1)).expectNext(0L).verifyComplete();
+        Sim.run(QUICK, ctx -> {
+            Fiber.await(Mono.delay(Duration.ofMinutes(7)));
+            assertThat(ctx.elapsed()).isEqualTo(Duration.ofMinutes(7));
+        });
     }
 }

@@ -1,5 +1,7 @@
 package io.qfiber.test.internal;
 
+import io.qfiber.internal.fiber.Carriers;
+import io.qfiber.test.Schedule;
 import io.qfiber.test.Sim;
 import io.qfiber.test.SimConfig;
 import io.qfiber.test.SimContext;
@@ -11,6 +13,7 @@ import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.InvocationInterceptor;
 import org.junit.jupiter.api.extension.ParameterContext;
@@ -54,6 +57,11 @@ public final class SimTestExtension implements InvocationInterceptor, ParameterR
         } catch (DateTimeParseException e) {
             throw new IllegalArgumentException("@SimTest realTimeLimit must be an ISO-8601 duration such as PT30S, was '"
                     + spec.realTimeLimit() + "'", e);
+        }
+        if (spec.schedule() == Schedule.RANDOM && !Carriers.enabled()) {
+            invocation.skip();
+            Assumptions.abort("@SimTest(schedule = RANDOM) needs carrier mode, where a simulation runs on one thread: "
+                    + "start the JVM with --add-opens java.base/java.lang=ALL-UNNAMED");
         }
         invocation.skip();
         Method method = call.getExecutable();
