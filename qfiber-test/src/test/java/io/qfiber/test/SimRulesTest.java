@@ -19,6 +19,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import reactor.core.publisher.Flux;
 
 /** What ends a simulation, what holds its clock, and what it refuses. */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
@@ -50,6 +51,17 @@ class SimRulesTest {
                 .hasMessageContaining("read of channel 'to-b'")
                 .hasMessageContaining("join of fiber 'fiber-a'")
                 .hasMessageContaining("SimRulesTest"); // the stacks
+    }
+
+    @Test
+    void aDeadlockEndsTheLibrarysHelperThreadsToo() {
+        assertThatThrownBy(() -> Sim.run(QUICK, ctx -> {
+            Channel<Object> fed = Channel.from(Flux.never()); // its pump waits for the source
+            fed.read();
+        }))
+                .isInstanceOf(SimDeadlockException.class)
+                .hasMessageContaining("read of channel 'from(")
+                .hasMessageNotContaining("did not end after their cancellation"); // the pump was stopped
     }
 
     @Test

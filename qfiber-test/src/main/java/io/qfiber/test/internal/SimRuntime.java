@@ -247,21 +247,6 @@ public final class SimRuntime extends TimeDomain {
         }
     }
 
-    /**
-     * Whether {@code thread} is a member of this simulation.
-     *
-     * @param thread a thread
-     * @return true if it is
-     */
-    public boolean isMember(Thread thread) {
-        lock.lock();
-        try {
-            return members.containsKey(thread);
-        } finally {
-            lock.unlock();
-        }
-    }
-
     @Override
     public Scheduler scheduler() {
         return scheduler;
@@ -426,36 +411,6 @@ public final class SimRuntime extends TimeDomain {
         return new CancellationException("cancelled: the thread " + me.getName() + " was interrupted");
     }
 
-    /**
-     * Holds the clock still until the returned handle is closed, as a fiber blocked outside the
-     * library does.
-     *
-     * @return closes the hold (idempotent)
-     */
-    public AutoCloseable hold() {
-        lock.lock();
-        try {
-            busy++;
-        } finally {
-            lock.unlock();
-        }
-        boolean[] closed = {false};
-        return () -> {
-            lock.lock();
-            try {
-                if (!closed[0]) {
-                    closed[0] = true;
-                    busy--;
-                    if (busy == 0) {
-                        idle();
-                    }
-                }
-            } finally {
-                lock.unlock();
-            }
-        };
-    }
-
     // ---- timers for Reactor tasks ----
 
     /**
@@ -529,21 +484,24 @@ public final class SimRuntime extends TimeDomain {
         }
     }
 
-    /** Nothing of the simulation can run: settle, advance the clock, or stop. Lock held. */
+    /**
+     * Nothing of the simulation can run: settle, advance the clock, or stop. Lock held. Loops
+     * while firing what was due leaves nothing runnable (a Reactor task disposed meanwhile).
+     */
     private void idle() {
-        if (finished) {
-            return;
-        }
-        if (!settlers.isEmpty()) {
-            for (Member s : settlers) {
-                s.settling = false;
-                unblock(s);
-                LockSupport.unpark(s.thread);
+        while (busy == 0 && !finished) {
+            if (!settlers.isEmpty()) {
+                for (Member s : settlers) {
+                    s.settling = false;
+                    unblock(s);
+                    LockSupport.unpark(s.thread);
+                }
+                settlers.clear();
+                return;
             }
-            settlers.clear();
-            return;
-        }
-        if (!bodyDone && !timers.isEmpty()) {
+            if (bodyDone || timers.isEmpty()) {
+                break;
+            }
             Timer first = timers.first();
             now = Math.max(now, first.deadline);
             while (!timers.isEmpty() && timers.first().deadline - now <= 0) {
@@ -557,6 +515,8 @@ public final class SimRuntime extends TimeDomain {
                     t.action.run();
                 }
             }
+        }
+        if (busy != 0 || finished) {
             return;
         }
         if (bodyDone) {
@@ -690,6 +650,20 @@ public final class SimRuntime extends TimeDomain {
         List<Fiber<?>> alive = fibers();
         for (Fiber<?> f : alive) {
             f.cancel();
+        }
+        List<Thread> helpers = new ArrayList<>();
+        lock.lock();
+        try {
+            for (Member m : members.values()) {
+                if (m.fiber == null) {
+                    helpers.add(m.thread); // a Channel.from pump, a Reactor task
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+        for (Thread t : helpers) {
+            t.interrupt();
         }
         long deadline = System.nanoTime() + grace.toNanos();
         List<String> stuck = new ArrayList<>();
