@@ -211,7 +211,7 @@ public final class FiberDump {
             case SCOPE -> t instanceof FiberScope s ? "scope '" + s.name() + "' (" + s.children().size() + " running)" : String.valueOf(t);
             case SELECT -> t instanceof Object[] clauses ? clauses.length + " clauses: " + join(clauses) : String.valueOf(t);
             case TAKE_NEXT, RECV, SEND -> t instanceof WaitTarget target ? target.waitLabel() : String.valueOf(t);
-            case AWAIT, CONNECT, LISTEN -> String.valueOf(t);
+            case AWAIT, CONNECT, LISTEN, CLOSE -> String.valueOf(t);
             case SLEEP -> "";
         };
         String text = on.isEmpty() ? w.kind().verb() : w.kind().verb() + " " + on;

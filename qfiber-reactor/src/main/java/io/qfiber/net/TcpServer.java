@@ -233,6 +233,7 @@ public final class TcpServer implements AutoCloseable {
         if (backlog.isClosed()) {
             return;
         }
+        String label = "server " + host + ":" + port(); // while the channel is open
         backlog.close();
         for (Optional<ConnectionInfo> ci = backlog.tryRead(); ci.isPresent(); ci = backlog.tryRead()) {
             ci.get().socket().close();
@@ -243,10 +244,13 @@ public final class TcpServer implements AutoCloseable {
                 || (current instanceof ThreadedFiberThread t && t.isRunningWork())) {
             return; // the release completes in the background
         }
+        WaitRecord rec = WaitRecord.begin(WaitKind.CLOSE, label);
         try {
             MonoAwait.await(server.onDispose().timeout(BIND_TIMEOUT).onErrorResume(e -> Mono.empty()));
         } catch (java.util.concurrent.CancellationException interrupted) {
             // cancelled meanwhile: the release completes in the background
+        } finally {
+            WaitRecord.end(rec);
         }
     }
 

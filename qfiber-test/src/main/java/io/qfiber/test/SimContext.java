@@ -69,6 +69,29 @@ public interface SimContext {
     Fiber<Void> background(String name, Runnable body);
 
     /**
+     * Holds the virtual clock still until the returned hold is closed, as a fiber blocked outside
+     * the library does: for a wait in the library on something real that the simulation cannot
+     * see, such as {@code Fiber.await} of a WebClient call, during which the clock must not jump
+     * to the next timeout.
+     *
+     * <pre>{@code
+     * try (SimContext.ClockHold hold = ctx.holdClock()) {
+     *     answer = Fiber.await(webClient.get().retrieve().bodyToMono(String.class));
+     * }
+     * }</pre>
+     *
+     * @return the hold; closing it again does nothing
+     */
+    ClockHold holdClock();
+
+    /** A hold on the virtual clock ({@link #holdClock()}); {@link #close()} releases it. */
+    interface ClockHold extends AutoCloseable {
+        /** Releases the hold; idempotent. */
+        @Override
+        void close();
+    }
+
+    /**
      * The seed of this run: with {@link SimConfig#withSeed} and the same schedule it replays the
      * run in carrier mode.
      *

@@ -20,6 +20,8 @@ import java.util.concurrent.locks.ReentrantLock;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
 
 /** What ends a simulation, what holds its clock, and what it refuses. */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
@@ -106,6 +108,39 @@ class SimRulesTest {
         holder.join();
         assertThat(elapsedWhileHeld.get()).isEqualTo(Duration.ZERO);
         assertThat(woke).containsExactly(Duration.ofSeconds(1));
+    }
+
+    @Test
+    void awaitingAMonoThatSomethingRealCompletesNeedsAHoldOnTheClock() throws Exception {
+        // A Mono completed by an outside thread (as real I/O completes a WebClient call): the
+        // simulation cannot see that work, so Fiber.await counts as a wait on the simulation.
+        for (boolean hold : new boolean[] {false, true}) {
+            Sinks.One<String> reply = Sinks.one();
+            CountDownLatch subscribed = new CountDownLatch(1);
+            Thread outside = Thread.ofPlatform().start(() -> {
+                try {
+                    subscribed.await();
+                    new CountDownLatch(1).await(100, TimeUnit.MILLISECONDS); // the real call's latency
+                    reply.tryEmitValue("answer");
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            List<String> outcome = new ArrayList<>();
+            Sim.run(QUICK, ctx -> {
+                Mono<String> call = reply.asMono().doOnSubscribe(s -> subscribed.countDown())
+                        .timeout(Duration.ofSeconds(5), Mono.just("timed out"));
+                if (hold) {
+                    try (SimContext.ClockHold h = ctx.holdClock()) {
+                        outcome.add(Fiber.await(call) + " at " + ctx.elapsed());
+                    }
+                } else {
+                    outcome.add(Fiber.await(call) + " at " + ctx.elapsed());
+                }
+            });
+            outside.join();
+            assertThat(outcome).containsExactly(hold ? "answer at PT0S" : "timed out at PT5S");
+        }
     }
 
     @Test

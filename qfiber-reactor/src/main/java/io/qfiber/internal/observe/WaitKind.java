@@ -25,7 +25,9 @@ public enum WaitKind {
     /** {@code TcpSocket.connect}: resolving the host and connecting. */
     CONNECT("connect to"),
     /** {@code TcpServer.listen}: binding the port. */
-    LISTEN("listen on");
+    LISTEN("listen on"),
+    /** {@code TcpServer.close}: releasing the port. */
+    CLOSE("close of");
 
     /**
      * Whether a wait of this kind is on the network, which something outside the process ends (a
@@ -34,7 +36,7 @@ public enum WaitKind {
      * @return true for socket waits
      */
     public boolean isNetwork() {
-        return this == TAKE_NEXT || this == RECV || this == SEND || this == CONNECT || this == LISTEN;
+        return this == TAKE_NEXT || this == RECV || this == SEND || this == CONNECT || this == LISTEN || this == CLOSE;
     }
 
     private final String verb;

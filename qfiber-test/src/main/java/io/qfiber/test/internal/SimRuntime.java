@@ -8,6 +8,7 @@ import io.qfiber.internal.observe.WaitKind;
 import io.qfiber.internal.observe.WaitRecord;
 import io.qfiber.test.Schedule;
 import io.qfiber.test.SimConfig;
+import io.qfiber.test.SimContext;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -18,6 +19,7 @@ import java.util.Map;
 import java.util.TreeSet;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.LockSupport;
@@ -409,6 +411,32 @@ public final class SimRuntime extends TimeDomain {
 
     private static CancellationException cancelled(Thread me) {
         return new CancellationException("cancelled: the thread " + me.getName() + " was interrupted");
+    }
+
+    /**
+     * Holds the clock still until the returned hold is closed.
+     *
+     * @return the hold (idempotent close)
+     */
+    public SimContext.ClockHold hold() {
+        lock.lock();
+        try {
+            busy++;
+        } finally {
+            lock.unlock();
+        }
+        AtomicBoolean closed = new AtomicBoolean();
+        return () -> {
+            if (closed.compareAndSet(false, true)) {
+                lock.lock();
+                try {
+                    busy--;
+                    idle();
+                } finally {
+                    lock.unlock();
+                }
+            }
+        };
     }
 
     // ---- timers for Reactor tasks ----

@@ -63,6 +63,11 @@ public final class SimRuntimeContext implements SimContext {
     }
 
     @Override
+    public ClockHold holdClock() {
+        return sim.hold();
+    }
+
+    @Override
     public long seed() {
         return sim.config().seed();
     }
