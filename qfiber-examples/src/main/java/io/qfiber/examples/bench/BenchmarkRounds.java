@@ -25,6 +25,8 @@ import org.openjdk.jmh.runner.options.VerboseMode;
 public final class BenchmarkRounds {
     private BenchmarkRounds() {}
 
+    private static final boolean SHARED = "1".equals(System.getenv("BENCH_SHARED"));
+
     /** Baseline implementation per benchmark class. */
     private static final Map<String, List<String>> BASELINES = new LinkedHashMap<>();
 
@@ -37,10 +39,14 @@ public final class BenchmarkRounds {
         BASELINES.put(SelectBenchmark.class.getSimpleName(), List.of("jox", "plainRead"));
     }
 
-    private static String[] jvmArgs(String extra) {
+    private static String[] jvmArgs(String benchmark, String extra) {
         List<String> args = new ArrayList<>(List.of("-Xmx4g"));
-        if (!"1".equals(System.getenv("BENCH_SHARED"))) {
+        if (!SHARED) {
             args.add("--add-opens=java.base/java.lang=ALL-UNNAMED"); // carrier mode, as the examples run
+        } else if (!benchmark.equals(CarrierPingPongBenchmark.class.getSimpleName())) {
+            // JMH forks inherit this JVM's options, --add-opens included (exec:exec gives it):
+            // the library's switch forces shared mode whatever the flags, and comes last
+            args.add("-Dqfiber.carriers=false");
         }
         for (String a : extra.trim().split("\\s+")) {
             if (!a.isEmpty()) {
@@ -61,7 +67,9 @@ public final class BenchmarkRounds {
         String include = System.getenv().getOrDefault("BENCH_INCLUDE", ".*");
         boolean quick = "1".equals(System.getenv("BENCH_QUICK"));
         Map<String, List<Double>> ratios = new LinkedHashMap<>();
-        System.out.printf("JDK %s, %d CPUs, %d rounds%n", Runtime.version(), Runtime.getRuntime().availableProcessors(), rounds);
+        System.out.printf("JDK %s, %d CPUs, %d rounds, benchmark JVMs in %s%n", Runtime.version(),
+                Runtime.getRuntime().availableProcessors(), rounds,
+                SHARED ? "shared mode (-Dqfiber.carriers=false; CarrierPingPongBenchmark in carrier mode)" : "carrier mode");
         for (int round = 1; round <= rounds; round++) {
             for (Map.Entry<String, List<String>> bench : BASELINES.entrySet()) {
                 if (!bench.getKey().matches(include)) {
@@ -70,7 +78,7 @@ public final class BenchmarkRounds {
                 OptionsBuilder ob = new OptionsBuilder();
                 ob.include(BenchmarkRounds.class.getPackageName() + "." + bench.getKey() + ".*")
                         .verbosity(VerboseMode.SILENT)
-                        .jvmArgsAppend(jvmArgs(System.getenv().getOrDefault("BENCH_JVM_ARGS", "")));
+                        .jvmArgsAppend(jvmArgs(bench.getKey(), System.getenv().getOrDefault("BENCH_JVM_ARGS", "")));
                 if (quick) {
                     ob.warmupIterations(2).measurementIterations(3);
                 }
