@@ -310,25 +310,17 @@ public final class SimRuntime extends TimeDomain {
 
     @Override
     public void unpark(Thread thread) {
-        lock.lock();
-        try {
-            Member m = members.get(thread);
-            if (m != null) {
-                if (m.blocked) {
-                    unblock(m);
-                    cancelTimer(m);
-                } else {
-                    m.wakePending = true;
-                }
-            }
-        } finally {
-            lock.unlock();
-        }
+        markRunnable(thread);
         LockSupport.unpark(thread);
     }
 
     @Override
     public void interrupting(Thread thread) {
+        markRunnable(thread); // the interrupt that follows ends its park
+    }
+
+    /** Counts a member runnable from now: a wake-up is on its way (or makes its next park return). */
+    private void markRunnable(Thread thread) {
         lock.lock();
         try {
             Member m = members.get(thread);
