@@ -24,16 +24,7 @@ if ! command -v go >/dev/null 2>&1; then
   apt-get install -y -qq golang-go >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq golang-go >/dev/null; }
 fi
 
-JAVA=""
-for home in "${JAVA_HOME:-}" /usr/lib/jvm/*; do
-  [ -n "$home" ] && [ -x "$home/bin/java" ] || continue
-  v=$("$home/bin/java" -version 2>&1 | head -1 | sed -E 's/[^"]*"([0-9]+).*/\1/')
-  if [ "${v:-0}" -ge 21 ] 2>/dev/null; then JAVA="$home/bin/java"; break; fi
-done
-[ -n "$JAVA" ] || { echo "no JDK 21+ found" >&2; exit 1; }
-
-mvn -q -DskipTests package dependency:build-classpath -Dmdep.outputFile=target/classpath.txt -pl qfiber-reactor,qfiber-examples
-CP="qfiber-examples/target/classes:$(cat qfiber-examples/target/classpath.txt)"
+. qfiber-examples/bench/java-and-classpath.sh
 GOBIN_DIR="qfiber-examples/target/go"
 mkdir -p "$GOBIN_DIR"
 (cd qfiber-examples/bench/go && GO111MODULE=off GOCACHE="${GOCACHE:-/tmp/qfiber-gocache}" go build -o "../../../$GOBIN_DIR/echoserver" ./echoserver \
