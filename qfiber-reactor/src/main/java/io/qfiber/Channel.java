@@ -158,7 +158,8 @@ public interface Channel<T> extends Iterable<T> {
      * The channel is not closed by this method.
      *
      * @param source the values to write
-     * @throws ChannelClosedException if the channel is closed meanwhile; the source is cancelled
+     * @throws ChannelClosedException if the channel is closed before or meanwhile, also while the
+     *                                call waits for the source; the source is cancelled at once
      * @throws java.util.concurrent.CancellationException if the thread is interrupted; the source
      *                                is cancelled
      * @throws RuntimeException       the source's error (checked errors wrapped in

@@ -5,6 +5,7 @@ import io.qfiber.Overflow;
 import io.qfiber.internal.Failures;
 import io.qfiber.internal.FieldHandles;
 import io.qfiber.internal.fiber.Blocking;
+import io.qfiber.internal.fiber.Waiter;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.CancellationException;
@@ -23,7 +24,8 @@ import reactor.core.publisher.Operators;
  * private buffer channel of that capacity, which therefore never overflows; the calling fiber
  * moves values from the buffer into the target with blocking writes and requests more each time
  * it has moved half a batch. So the source is never asked for more than the target can absorb
- * plus one batch. Completion and error travel as the buffer's close.
+ * plus one batch. Completion and error travel as the buffer's close. A close of the target
+ * cancels the source at once, even while the pump waits for it (or for its subscription).
  */
 final class PublisherPump {
     static final int BATCH = 64;
@@ -33,6 +35,20 @@ final class PublisherPump {
     static <T> void pump(Publisher<? extends T> source, AbstractChannel<T> target) {
         BufferedChannel<T> buffer = new BufferedChannel<>("writeAll buffer", BATCH, Overflow.BLOCK, null);
         BufferSubscriber<T> subscriber = new BufferSubscriber<>(buffer);
+        // The target closing while the pump waits for the source (even for the source's
+        // subscription, which may come late) stops the source and wakes the pump.
+        Waiter onTargetClosed = new Waiter() {
+            @Override
+            protected void wake() {
+                subscriber.cancel();
+                buffer.close();
+            }
+        };
+        target.watchClose(onTargetClosed);
+        if (target.isClosed()) {
+            target.unwatchClose(onTargetClosed);
+            throw target.closedException("write");
+        }
         Flux.from(source).subscribe(subscriber);
         int moved = 0;
         try {
@@ -41,6 +57,9 @@ final class PublisherPump {
                 try {
                     v = buffer.take(Blocking.NO_DEADLINE);
                 } catch (ChannelClosedException end) {
+                    if (target.isClosed()) {
+                        throw target.closedException("write");
+                    }
                     Throwable error = end.getCause();
                     if (error == null) {
                         return;
@@ -57,6 +76,8 @@ final class PublisherPump {
         } catch (ChannelClosedException | CancellationException stop) {
             subscriber.cancel();
             throw stop;
+        } finally {
+            target.unwatchClose(onTargetClosed);
         }
     }
 
