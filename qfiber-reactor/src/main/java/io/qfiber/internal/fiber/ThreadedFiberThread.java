@@ -52,8 +52,9 @@ import reactor.util.Loggers;
  *
  * <h2>Interrupts</h2>
  * A carried virtual thread's mount and unmount clear the carrier's interrupt status (the JDK keeps
- * the two apart). So {@link #interrupt()} counts interrupts, and after running loop work the
- * thread restores an interrupt that arrived meanwhile. An interrupt also wakes the body.
+ * the two apart). So {@link #interrupt()} counts interrupts, once before and once after it sets the
+ * status, and after running loop work the thread restores an interrupt that arrived meanwhile or
+ * was in progress (the count odd) when the work began. An interrupt also wakes the body.
  *
  * <p>While the thread runs loop work (tasks, I/O, carried fibers), it must not block: the library's
  * blocking calls made there by scheduler tasks are refused ({@link #isRunningWork()}), as on any
@@ -294,14 +295,22 @@ public final class ThreadedFiberThread extends FastThreadLocalThread implements 
 
     @Override
     public void interrupt() {
+        // Odd while the status is being set: a loop turn that starts meanwhile cannot tell whether
+        // the status it reads already includes this interrupt, and restores it regardless.
         INTERRUPTS.getAndAdd(this, 1L);
-        super.interrupt();
+        try {
+            super.interrupt();
+        } finally {
+            INTERRUPTS.getAndAdd(this, 1L);
+        }
         wakeBody();
     }
 
     private void runLoop(ManualIoEventLoop l, long waitNanos) {
+        // Read the counter first, then the status: an interrupt that completed before the read is
+        // in the status; one in progress makes the counter odd; one that starts later changes it.
         long interruptsBefore = interrupts;
-        boolean wasInterrupted = isInterrupted();
+        boolean wasInterrupted = isInterrupted() || (interruptsBefore & 1L) != 0;
         boolean outer = !runningWork;
         runningWork = true;
         try {
@@ -310,8 +319,8 @@ public final class ThreadedFiberThread extends FastThreadLocalThread implements 
             if (outer) {
                 runningWork = false;
             }
-            // A carried fiber's unmount clears this thread's interrupt status: restore one that
-            // belonged to the body.
+            // A carried fiber's mount and unmount clear this thread's interrupt status: restore
+            // one that belonged to the body.
             if ((wasInterrupted || interrupts != interruptsBefore) && !isInterrupted()) {
                 super.interrupt();
             }
