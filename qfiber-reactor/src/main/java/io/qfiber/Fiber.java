@@ -264,8 +264,11 @@ public final class Fiber<T> {
         Throwable failure = null;
         // ThreadLocals registered with context-propagation, restored from the subscriber's context
         // (only for fibers of Fiber.mono/flux, whose context is not empty) and cleared at the end.
-        AutoCloseable threadLocals = ThreadLocalContext.restore(context);
+        // Restored inside the try: an accessor that throws fails the fiber (its body does not run)
+        // rather than leaving it unfinished, with its Mono or Flux never terminating.
+        AutoCloseable threadLocals = null;
         try {
+            threadLocals = ThreadLocalContext.restore(context);
             value = body.call();
         } catch (Throwable t) {
             failure = t;

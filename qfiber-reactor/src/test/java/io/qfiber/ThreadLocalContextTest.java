@@ -100,4 +100,37 @@ class ThreadLocalContextTest {
         Mono<String> outer = Fiber.mono(() -> Fiber.await(inner) + "/" + TENANT.get());
         assertThat(outer.contextWrite(Context.of(KEY, "acme")).block(Duration.ofSeconds(5))).isEqualTo("acme/acme");
     }
+
+    @Test
+    void aThreadLocalThatCannotBeSetFailsTheMonoAndTheFluxInsteadOfLeavingThemHanging() {
+        String key = "qfiber.test.broken";
+        ContextRegistry.getInstance().registerThreadLocalAccessor(key, () -> null, v -> {
+            throw new IllegalStateException("cannot set " + v);
+        }, () -> { });
+        try {
+            AtomicInteger bodiesRun = new AtomicInteger();
+            Mono<String> mono = Fiber.mono(() -> {
+                bodiesRun.incrementAndGet();
+                return "ran";
+            });
+            StepVerifier.create(mono.contextWrite(Context.of(key, "x")))
+                    .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(IllegalStateException.class)
+                            .hasMessage("cannot set x"))
+                    .verify(Duration.ofSeconds(10));
+            Flux<String> flux = Fiber.flux(ch -> {
+                bodiesRun.incrementAndGet();
+                ch.write("ran");
+            });
+            StepVerifier.create(flux.contextWrite(Context.of(key, "y")))
+                    .expectErrorSatisfies(e -> assertThat(e).isInstanceOf(IllegalStateException.class)
+                            .hasMessage("cannot set y"))
+                    .verify(Duration.ofSeconds(10));
+            assertThat(bodiesRun).as("a body without its context does not run").hasValue(0);
+            // and the fibers ended: none is left alive
+            TestSupport.awaitCondition("the fibers to end", Duration.ofSeconds(10),
+                    () -> FiberDump.snapshot(false).stream().noneMatch(f -> f.name().equals("mono") || f.name().equals("flux")));
+        } finally {
+            ContextRegistry.getInstance().removeThreadLocalAccessor(key);
+        }
+    }
 }

@@ -88,15 +88,17 @@ final class RendezvousChannel<T> extends AbstractChannel<T> {
 
     @Override
     public boolean offer(T value) {
-        if (closed) {
+        if (isClosed()) {
             throw closedException("write");
         }
         if (readers.handOffToFirst(value)) {
             counted();
             return true;
         }
-        if (closed) {
-            // a close raced the hand-off (it woke the readers): the channel is closed, say so
+        // A close raced the hand-off: it woke the waiting readers, or a reader saw it starting and
+        // stopped waiting. Either way the channel is closed, so say so rather than "no reader".
+        // (The close cause is set first, before the kind's own flag: check the cause.)
+        if (isClosed()) {
             throw closedException("write");
         }
         return false;
