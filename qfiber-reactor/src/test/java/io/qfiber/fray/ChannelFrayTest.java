@@ -13,6 +13,8 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.pastalab.fray.junit.junit5.FrayTestExtension;
 import org.pastalab.fray.junit.junit5.annotations.FrayTest;
@@ -42,6 +44,7 @@ import org.pastalab.fray.junit.junit5.annotations.FrayTest;
  * their fixes are reverted (see {@code src/test/fray/README.md}).
  */
 @ExtendWith(FrayTestExtension.class)
+@Timeout(value = 10, unit = TimeUnit.MINUTES) // for all the schedules of one test together
 class ChannelFrayTest {
     private static final int ITERATIONS = 1000;
 
