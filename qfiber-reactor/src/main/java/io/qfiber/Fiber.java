@@ -18,7 +18,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.Objects;
-import java.util.Set;
+import java.util.Collection;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -74,8 +74,6 @@ import reactor.util.context.ContextView;
  * @param <T> the type of the body's result ({@link Void} for a {@link Runnable})
  */
 public final class Fiber<T> {
-    private static final ThreadLocal<Fiber<?>> CURRENT = new ThreadLocal<>();
-
     private final String name;
     private final boolean detached;
     private final @Nullable ThreadedFiberThread threadedThread;
@@ -98,10 +96,14 @@ public final class Fiber<T> {
     private final @Nullable ChildTracker<Fiber<?>> scope;
     // The fiber this one waits for in an untimed join(), for join-cycle detection; null otherwise.
     private volatile @Nullable Fiber<?> joining;
-    /** What this fiber waits on, for the fiber dump; written by its own thread. */
-    final WaitRecord waits = new WaitRecord();
-    /** Every fiber started and not yet ended, for the fiber dump. */
-    static final Set<Fiber<?>> LIVE = ConcurrentHashMap.newKeySet();
+    /**
+     * What this fiber waits on, for the fiber dump; written by its own thread. Registered under the
+     * fiber's thread from start to end, which is also how {@link #current()} finds the fiber.
+     */
+    final WaitRecord waits = new WaitRecord(this);
+    /** Every fiber started and not yet ended, for the fiber dump: a view of the registered records. */
+    @SuppressWarnings("unchecked")
+    static final Collection<Fiber<?>> LIVE = (Collection<Fiber<?>>) (Collection<?>) WaitRecord.owners();
 
     static {
         // The one arrow from Fiber to FiberDump: registers the dump with JMX, in the background,
@@ -255,11 +257,10 @@ public final class Fiber<T> {
         <T> Fiber<T> start(Callable<T> body);
     }
 
-    // Started by FiberBuilder.start, which registers the fiber with its scope, LIVE, the counters
-    // and its carrier; run() deregisters it from the same four, in reverse, when the body ends.
+    // Started by FiberBuilder.start, which registers the fiber with its scope, its thread's
+    // WaitRecord entry (LIVE), the counters and its carrier; run() deregisters it from the same
+    // four, in reverse, when the body ends.
     private void run(Callable<T> body) {
-        CURRENT.set(this);
-        WaitRecord.attach(waits);
         T value = null;
         Throwable failure = null;
         // ThreadLocals registered with context-propagation, restored from the subscriber's context
@@ -274,8 +275,6 @@ public final class Fiber<T> {
             failure = t;
         } finally {
             failure = ThreadLocalContext.close(threadLocals, failure);
-            CURRENT.remove();
-            WaitRecord.detach();
             // Before completing, so that whoever sees the fiber ended sees its thread let go.
             thread = null;
         }
@@ -294,7 +293,7 @@ public final class Fiber<T> {
             if (waiters != null) {
                 waiters.wakeAll();
             }
-            LIVE.remove(this);
+            WaitRecord.unregister(Thread.currentThread());
             ChildTracker<Fiber<?>> s = scope;
             if (s != null) {
                 s.childEnded(this, failed ? failure : null);
@@ -388,8 +387,8 @@ public final class Fiber<T> {
     public @Nullable T join() {
         checkJoinable("join");
         if (!result.isDone()) {
-            Fiber<?> me = CURRENT.get();
-            if (me != null && me.thread == Thread.currentThread()) {
+            Fiber<?> me = current();
+            if (me != null) {
                 // Announce the wait, then look for a cycle: of two fibers joining each other at
                 // once, at least one sees the other's announcement (volatile write, then reads).
                 me.joining = this;
@@ -533,7 +532,7 @@ public final class Fiber<T> {
         if (detached) {
             throw new IllegalStateException("fiber '" + name + "' is detached and cannot be joined");
         }
-        if (CURRENT.get() == this && thread == Thread.currentThread()) {
+        if (current() == this) {
             throw new IllegalStateException("fiber '" + name + "' cannot " + operation + " itself");
         }
     }
@@ -563,7 +562,14 @@ public final class Fiber<T> {
      * @return the current fiber, or null when called outside any fiber
      */
     public static @Nullable Fiber<?> current() {
-        return CURRENT.get();
+        WaitRecord r = WaitRecord.ofCurrentThread();
+        if (r == null) {
+            return null;
+        }
+        Fiber<?> f = (Fiber<?>) r.owner();
+        // The thread field is cleared when the body ends: code that runs on the fiber's thread
+        // after that (callbacks of its outcome) is outside the fiber.
+        return f.thread != null ? f : null;
     }
 
     /**
@@ -617,7 +623,7 @@ public final class Fiber<T> {
      *         {@code Context.empty()} elsewhere (other fibers, platform threads)
      */
     public static ContextView context() {
-        Fiber<?> f = CURRENT.get();
+        Fiber<?> f = current();
         return f != null ? f.context : Context.empty();
     }
 

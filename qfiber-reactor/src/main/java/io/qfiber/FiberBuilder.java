@@ -4,6 +4,7 @@ import io.qfiber.internal.TimeDomain;
 import io.qfiber.internal.fiber.ChildTracker;
 import io.qfiber.internal.fiber.ThreadedFiberThread;
 import io.qfiber.internal.observe.LibraryStats;
+import io.qfiber.internal.observe.WaitRecord;
 import java.util.Objects;
 import java.util.concurrent.Callable;
 import org.jspecify.annotations.Nullable;
@@ -110,7 +111,7 @@ final class FiberBuilder implements Fiber.Builder {
         if (s != null) {
             s.childStarting(fiber);
         }
-        Fiber.LIVE.add(fiber);
+        WaitRecord.register(t, fiber.waits);
         LibraryStats.FIBERS_STARTED.increment();
         ThreadedFiberThread carrier = fiber.carrier;
         if (carrier != null) {
@@ -132,7 +133,7 @@ final class FiberBuilder implements Fiber.Builder {
             if (s != null) {
                 s.childNotStarted(fiber);
             }
-            Fiber.LIVE.remove(fiber);
+            WaitRecord.unregister(t);
             throw e;
         }
         if (s != null) {

@@ -41,6 +41,8 @@ import reactor.util.Loggers;
 public abstract class AbstractChannel<T> implements Channel<T>, ChannelStats {
     private static final Logger LOG = Loggers.getLogger(Channel.class);
     private static final Object PLAIN_CLOSE = new Object();
+    private static final VarHandle DROPPED_COUNT = FieldHandles.find(MethodHandles.lookup(),
+            AbstractChannel.class, "droppedCount", java.util.concurrent.atomic.LongAdder.class);
     private static final VarHandle CLOSE_CAUSE =
             FieldHandles.find(MethodHandles.lookup(), AbstractChannel.class, "closeCause", Object.class);
     private static final VarHandle CLOSE_WATCHERS =
@@ -60,8 +62,8 @@ public abstract class AbstractChannel<T> implements Channel<T>, ChannelStats {
      * terminates their Flux even when they request nothing. Created on first use.
      */
     private volatile @Nullable WaiterList closeWatchers;
-    /** Values handed to onDrop (or dropped without one). */
-    private final java.util.concurrent.atomic.LongAdder droppedCount = new java.util.concurrent.atomic.LongAdder();
+    /** Values handed to onDrop (or dropped without one); created at the first drop. */
+    private volatile java.util.concurrent.atomic.@Nullable LongAdder droppedCount;
 
     AbstractChannel(String name, int capacity, @Nullable Consumer<? super T> onDrop) {
         this.name = name;
@@ -139,7 +141,8 @@ public abstract class AbstractChannel<T> implements Channel<T>, ChannelStats {
      * @return the count
      */
     public final long droppedCount() {
-        return droppedCount.sum();
+        java.util.concurrent.atomic.LongAdder d = droppedCount;
+        return d == null ? 0 : d.sum();
     }
 
     /**
@@ -286,7 +289,13 @@ public abstract class AbstractChannel<T> implements Channel<T>, ChannelStats {
 
     /** Hands a value that will not be delivered to the drop consumer; never throws. */
     final void dropped(T value) {
-        droppedCount.increment();
+        java.util.concurrent.atomic.LongAdder d = droppedCount;
+        if (d == null) {
+            java.util.concurrent.atomic.LongAdder fresh = new java.util.concurrent.atomic.LongAdder();
+            Object witness = DROPPED_COUNT.compareAndExchange(this, (java.util.concurrent.atomic.LongAdder) null, fresh);
+            d = witness != null ? (java.util.concurrent.atomic.LongAdder) witness : fresh;
+        }
+        d.increment();
         if (onDrop == null) {
             if (LOG.isDebugEnabled()) {
                 LOG.debug("channel '{}' dropped {}", name, value);

@@ -5,13 +5,22 @@ import io.qfiber.internal.FieldHandles;
 import io.qfiber.internal.TimeDomain;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.AbstractCollection;
+import java.util.Collection;
+import java.util.Iterator;
+import java.util.concurrent.ConcurrentHashMap;
 import org.jspecify.annotations.Nullable;
 
 /**
  * What a fiber is blocked on, for the fiber dump: one per fiber, written only by the fiber's own
  * thread when it is about to wait and cleared when the wait ends, read by dumps from any thread.
  *
- * <p>Cost when nobody looks: a thread-local lookup and three plain field writes on the way into a
+ * <p>The records of running fibers are kept by thread in one map, which is also how the library
+ * finds the fiber a thread runs ({@link #ofCurrentThread}) and lists the live fibers
+ * ({@link #owners}): one map entry per fiber, where two thread-locals would give every fiber's
+ * thread its own thread-local map.
+ *
+ * <p>Cost when nobody looks: a map lookup and three plain field writes on the way into a
  * wait (after any spinning, only when the caller is about to park), one on the way out; nothing is
  * allocated. The target and start time are written before {@code kind} with release semantics,
  * and a dump reads {@code kind} with acquire semantics first, so a dump that sees a kind sees its
@@ -21,27 +30,100 @@ import org.jspecify.annotations.Nullable;
  * ones leave it in place.
  */
 public final class WaitRecord {
-    private static final ThreadLocal<WaitRecord> CURRENT = new ThreadLocal<>();
+    private static final ConcurrentHashMap<Thread, WaitRecord> BY_THREAD = new ConcurrentHashMap<>();
     private static final VarHandle KIND = FieldHandles.find(MethodHandles.lookup(), WaitRecord.class, "kind", WaitKind.class);
 
+    private final Object owner;
     private @Nullable WaitKind kind;
     private @Nullable Object target;
     private long since;
     private long deadline;
 
     /**
-     * Makes {@code record} the calling thread's record: called by a fiber's thread when it starts.
+     * Creates the record of a fiber.
      *
-     * @param record the fiber's record
+     * @param owner the fiber, returned by {@link #owner()}
      */
-    public static void attach(WaitRecord record) {
-        CURRENT.set(record);
+    public WaitRecord(Object owner) {
+        this.owner = owner;
     }
 
-    /** Forgets the calling thread's record: called when a fiber's body ends. */
-    public static void detach() {
-        CURRENT.remove();
+    /**
+     * The fiber this record belongs to.
+     *
+     * @return the owner given at creation
+     */
+    public Object owner() {
+        return owner;
     }
+
+    /**
+     * Registers a fiber's record under the thread that runs the fiber: before the thread starts,
+     * so that the fiber is listed from then on.
+     *
+     * @param thread the fiber's thread
+     * @param record the fiber's record
+     */
+    public static void register(Thread thread, WaitRecord record) {
+        BY_THREAD.put(thread, record);
+    }
+
+    /**
+     * Forgets the record of {@code thread}'s fiber: when the fiber has ended, or its thread could
+     * not start.
+     *
+     * @param thread the fiber's thread
+     */
+    public static void unregister(Thread thread) {
+        BY_THREAD.remove(thread);
+    }
+
+    /**
+     * The record of the fiber the calling thread runs.
+     *
+     * @return the record, or null when the caller is not a registered fiber's thread
+     */
+    public static @Nullable WaitRecord ofCurrentThread() {
+        return BY_THREAD.get(Thread.currentThread());
+    }
+
+    /**
+     * The owners of every registered record: the live fibers, as a view that reflects
+     * registrations as they happen (weakly consistent, as the map's own views).
+     *
+     * @return the view
+     */
+    public static Collection<Object> owners() {
+        return OWNERS;
+    }
+
+    private static final Collection<Object> OWNERS = new AbstractCollection<>() {
+        @Override
+        public Iterator<Object> iterator() {
+            Iterator<WaitRecord> records = BY_THREAD.values().iterator();
+            return new Iterator<>() {
+                @Override
+                public boolean hasNext() {
+                    return records.hasNext();
+                }
+
+                @Override
+                public Object next() {
+                    return records.next().owner;
+                }
+            };
+        }
+
+        @Override
+        public int size() {
+            return BY_THREAD.size();
+        }
+
+        @Override
+        public boolean isEmpty() {
+            return BY_THREAD.isEmpty();
+        }
+    };
 
     /**
      * Records that the calling fiber is about to wait.
@@ -64,7 +146,7 @@ public final class WaitRecord {
      * @return the record to pass to {@link #end}, or null
      */
     public static @Nullable WaitRecord begin(WaitKind kind, @Nullable Object target, long deadline) {
-        WaitRecord r = CURRENT.get();
+        WaitRecord r = ofCurrentThread();
         if (r == null || r.kind != null) {
             return null;
         }
@@ -81,7 +163,7 @@ public final class WaitRecord {
      * @return the kind, or null when the caller is not a fiber or records no wait
      */
     public static @Nullable WaitKind currentKind() {
-        WaitRecord r = CURRENT.get();
+        WaitRecord r = ofCurrentThread();
         return r == null ? null : (WaitKind) KIND.getAcquire(r);
     }
 
