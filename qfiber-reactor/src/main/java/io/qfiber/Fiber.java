@@ -98,7 +98,8 @@ public final class Fiber<T> {
     private volatile @Nullable Fiber<?> joining;
     /**
      * What this fiber waits on, for the fiber dump; written by its own thread. Registered under the
-     * fiber's thread from start to end, which is also how {@link #current()} finds the fiber.
+     * fiber's thread from start to end (listing it), and the thread's current record while the body
+     * runs, which is how {@link #current()} finds the fiber.
      */
     final WaitRecord waits = new WaitRecord(this);
     /** Every fiber started and not yet ended, for the fiber dump: a view of the registered records. */
@@ -261,6 +262,7 @@ public final class Fiber<T> {
     // WaitRecord entry (LIVE), the counters and its carrier; run() deregisters it from the same
     // four, in reverse, when the body ends.
     private void run(Callable<T> body) {
+        WaitRecord.attach(waits);
         T value = null;
         Throwable failure = null;
         // ThreadLocals registered with context-propagation, restored from the subscriber's context
@@ -275,6 +277,7 @@ public final class Fiber<T> {
             failure = t;
         } finally {
             failure = ThreadLocalContext.close(threadLocals, failure);
+            WaitRecord.detach();
             // Before completing, so that whoever sees the fiber ended sees its thread let go.
             thread = null;
         }
@@ -566,10 +569,7 @@ public final class Fiber<T> {
         if (r == null) {
             return null;
         }
-        Fiber<?> f = (Fiber<?>) r.owner();
-        // The thread field is cleared when the body ends: code that runs on the fiber's thread
-        // after that (callbacks of its outcome) is outside the fiber.
-        return f.thread != null ? f : null;
+        return (Fiber<?>) r.owner();
     }
 
     /**
