@@ -85,7 +85,9 @@ public final class Blocking {
      */
     public static void checkMayBlock(String operation) {
         Thread current = Thread.currentThread();
-        if (Schedulers.isInNonBlockingThread()) {
+        // Reactor marks its non-blocking threads with an interface of their class; a virtual
+        // thread's class is the JDK's own and never has it, so fibers skip that type check.
+        if (!current.isVirtual() && Schedulers.isNonBlockingThread(current)) {
             throw new IllegalStateException(operation + " would block, which is not supported on the "
                     + "non-blocking thread " + current.getName()
                     + "; use the try* form or the reactive API there");
