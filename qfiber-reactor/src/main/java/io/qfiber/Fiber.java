@@ -18,7 +18,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.Objects;
-import java.util.Collection;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -97,14 +97,12 @@ public final class Fiber<T> {
     // The fiber this one waits for in an untimed join(), for join-cycle detection; null otherwise.
     private volatile @Nullable Fiber<?> joining;
     /**
-     * What this fiber waits on, for the fiber dump; written by its own thread. Registered under the
-     * fiber's thread from start to end (listing it), and the thread's current record while the body
-     * runs, which is how {@link #current()} finds the fiber.
+     * What this fiber waits on, for the fiber dump; written by its own thread. The thread's current
+     * record while the body runs, which is how {@link #current()} finds the fiber.
      */
     final WaitRecord waits = new WaitRecord(this);
-    /** Every fiber started and not yet ended, for the fiber dump: a view of the registered records. */
-    @SuppressWarnings("unchecked")
-    static final Collection<Fiber<?>> LIVE = (Collection<Fiber<?>>) (Collection<?>) WaitRecord.owners();
+    /** Every fiber started and not yet ended, for the fiber dump. */
+    static final Set<Fiber<?>> LIVE = ConcurrentHashMap.newKeySet();
 
     static {
         // The one arrow from Fiber to FiberDump: registers the dump with JMX, in the background,
@@ -258,9 +256,8 @@ public final class Fiber<T> {
         <T> Fiber<T> start(Callable<T> body);
     }
 
-    // Started by FiberBuilder.start, which registers the fiber with its scope, its thread's
-    // WaitRecord entry (LIVE), the counters and its carrier; run() deregisters it from the same
-    // four, in reverse, when the body ends.
+    // Started by FiberBuilder.start, which registers the fiber with its scope, LIVE, the counters
+    // and its carrier; run() deregisters it from the same four, in reverse, when the body ends.
     private void run(Callable<T> body) {
         WaitRecord.attach(waits);
         T value = null;
@@ -296,7 +293,7 @@ public final class Fiber<T> {
             if (waiters != null) {
                 waiters.wakeAll();
             }
-            WaitRecord.unregister(Thread.currentThread());
+            LIVE.remove(this);
             ChildTracker<Fiber<?>> s = scope;
             if (s != null) {
                 s.childEnded(this, failed ? failure : null);

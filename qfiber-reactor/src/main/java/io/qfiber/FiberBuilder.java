@@ -4,7 +4,6 @@ import io.qfiber.internal.TimeDomain;
 import io.qfiber.internal.fiber.ChildTracker;
 import io.qfiber.internal.fiber.ThreadedFiberThread;
 import io.qfiber.internal.observe.LibraryStats;
-import io.qfiber.internal.observe.WaitRecord;
 import java.util.Objects;
 import java.util.concurrent.Callable;
 import org.jspecify.annotations.Nullable;
@@ -111,7 +110,7 @@ final class FiberBuilder implements Fiber.Builder {
         if (s != null) {
             s.childStarting(fiber);
         }
-        WaitRecord.register(t, fiber.waits);
+        Fiber.LIVE.add(fiber);
         LibraryStats.FIBERS_STARTED.increment();
         ThreadedFiberThread carrier = fiber.carrier;
         if (carrier != null) {
@@ -133,7 +132,7 @@ final class FiberBuilder implements Fiber.Builder {
             if (s != null) {
                 s.childNotStarted(fiber);
             }
-            WaitRecord.unregister(t);
+            Fiber.LIVE.remove(fiber);
             throw e;
         }
         if (s != null) {

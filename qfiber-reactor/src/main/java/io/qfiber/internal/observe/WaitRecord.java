@@ -5,21 +5,16 @@ import io.qfiber.internal.FieldHandles;
 import io.qfiber.internal.TimeDomain;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.AbstractCollection;
-import java.util.Collection;
-import java.util.Iterator;
-import java.util.concurrent.ConcurrentHashMap;
 import org.jspecify.annotations.Nullable;
 
 /**
  * What a fiber is blocked on, for the fiber dump: one per fiber, written only by the fiber's own
  * thread when it is about to wait and cleared when the wait ends, read by dumps from any thread.
  *
- * <p>The records of started fibers are kept by thread in one map, which lists the live fibers
- * ({@link #owners}); a running fiber's thread also finds its record in one thread-local
- * ({@link #ofCurrentThread}), which is also how the library finds the fiber a thread runs. (A map
- * lookup per wait instead of the thread-local measured about 4 % of a keep-alive echo server's CPU
- * samples, a thread-local lookup under 0.5 %.)
+ * <p>A running fiber's thread finds its record in one thread-local ({@link #ofCurrentThread}),
+ * which is also how the library finds the fiber a thread runs ({@link #owner()}). (A map keyed by
+ * thread instead, which would spare each fiber's thread its thread-local map, measured about 4 % of
+ * a keep-alive echo server's CPU samples for its lookup per wait, the thread-local under 0.5 %.)
  *
  * <p>Cost when nobody looks: a thread-local lookup and three plain field writes on the way into a
  * wait (after any spinning, only when the caller is about to park), one on the way out; nothing is
@@ -31,7 +26,6 @@ import org.jspecify.annotations.Nullable;
  * ones leave it in place.
  */
 public final class WaitRecord {
-    private static final ConcurrentHashMap<Thread, WaitRecord> BY_THREAD = new ConcurrentHashMap<>();
     private static final ThreadLocal<WaitRecord> CURRENT = new ThreadLocal<>();
     private static final VarHandle KIND = FieldHandles.find(MethodHandles.lookup(), WaitRecord.class, "kind", WaitKind.class);
 
@@ -60,27 +54,6 @@ public final class WaitRecord {
     }
 
     /**
-     * Registers a fiber's record under the thread that runs the fiber: before the thread starts,
-     * so that the fiber is listed from then on.
-     *
-     * @param thread the fiber's thread
-     * @param record the fiber's record
-     */
-    public static void register(Thread thread, WaitRecord record) {
-        BY_THREAD.put(thread, record);
-    }
-
-    /**
-     * Forgets the record of {@code thread}'s fiber: when the fiber has ended, or its thread could
-     * not start.
-     *
-     * @param thread the fiber's thread
-     */
-    public static void unregister(Thread thread) {
-        BY_THREAD.remove(thread);
-    }
-
-    /**
      * Makes {@code record} the calling thread's record: called by a fiber's thread when its body
      * starts.
      *
@@ -103,44 +76,6 @@ public final class WaitRecord {
     public static @Nullable WaitRecord ofCurrentThread() {
         return CURRENT.get();
     }
-
-    /**
-     * The owners of every registered record: the live fibers, as a view that reflects
-     * registrations as they happen (weakly consistent, as the map's own views).
-     *
-     * @return the view
-     */
-    public static Collection<Object> owners() {
-        return OWNERS;
-    }
-
-    private static final Collection<Object> OWNERS = new AbstractCollection<>() {
-        @Override
-        public Iterator<Object> iterator() {
-            Iterator<WaitRecord> records = BY_THREAD.values().iterator();
-            return new Iterator<>() {
-                @Override
-                public boolean hasNext() {
-                    return records.hasNext();
-                }
-
-                @Override
-                public Object next() {
-                    return records.next().owner;
-                }
-            };
-        }
-
-        @Override
-        public int size() {
-            return BY_THREAD.size();
-        }
-
-        @Override
-        public boolean isEmpty() {
-            return BY_THREAD.isEmpty();
-        }
-    };
 
     /**
      * Records that the calling fiber is about to wait.
