@@ -9,7 +9,8 @@
 #   go      - bench/go/echoserver: Go's net, one goroutine per connection
 # One load generator for all (bench/go/echoload). Per connection count it prints messages/s, the
 # server process's CPU per message and p50/p99 latency per round, then the medians and the ratios
-# to raw and to Go; then p50/p99 of every server at 70 % of raw's median rate.
+# to raw and to Go; then p50/p99 of every server at 70 % of raw's median rate. Per connection count
+# it also writes qfiber-examples/target/keepalive-<count>.csv and a chart of it, keepalive-<count>.svg.
 # Usage: qfiber-examples/bench/keepalive.sh [rounds] [seconds] [connection counts...]
 #   e.g. qfiber-examples/bench/keepalive.sh 3 10 50 1000 10000
 set -euo pipefail
@@ -88,6 +89,15 @@ for conns in $CONN_COUNTS; do
       "$c" "$(awk -v a="$c" -v b="$rawcpu" 'BEGIN {print (b > 0 ? a / b : 0)}')" \
       "$(echo "${P50[$s]}" | median)" "$(echo "${P99[$s]}" | median)"
   done
+  # machine-readable medians and a chart per connection count (bench/chart.py)
+  {
+    echo "server,median_rps,cpu_us_per_request"
+    for s in $SERVERS; do echo "$s,$(echo "${RATE[$s]}" | median),$(echo "${CPU[$s]}" | median)"; done
+  } > "qfiber-examples/target/keepalive-$conns.csv"
+  python3 qfiber-examples/bench/chart.py "qfiber-examples/target/keepalive-$conns.csv" \
+    "qfiber-examples/target/keepalive-$conns.svg" \
+    "Keep-alive echo, $conns connections, 64-byte messages, medians of $ROUNDS interleaved rounds" message >/dev/null \
+    || echo "   (no chart: python3 missing)"
   target=$(awk -v r="$raw" 'BEGIN {printf "%.0f", r * 0.7}')
   echo "-- $conns connections at 70 % of raw's median rate ($target msg/s)"
   for s in $SERVERS; do
