@@ -4,6 +4,7 @@ import io.qfiber.Channel;
 import io.qfiber.ChannelClosedException;
 import io.qfiber.Overflow;
 import io.qfiber.Select;
+import io.qfiber.internal.channel.BufferedChannel;
 import io.qfiber.internal.observe.ChannelStats;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -35,7 +36,8 @@ import org.pastalab.fray.junit.junit5.annotations.FrayTest;
  * returned reach exactly one reader (count and sum); a try-call on a closed channel throws and a
  * rendezvous {@code tryWrite} never fails while a reader waits; a reader cancelled by an interrupt
  * takes nothing (the value stays for the next reader); a close wakes every blocked call; and a
- * select fires exactly one clause, taking or handing over exactly one value.
+ * select fires exactly one clause, taking or handing over exactly one value; and on a
+ * {@code DROP_OLDEST} channel every accepted value is read or dropped exactly once, close or not.
  *
  * <p>The scenarios are small on purpose: two or three threads, a handful of values. Fray finds
  * bugs in small scenarios quickly and cannot explore big ones. The iteration counts were chosen
@@ -84,6 +86,13 @@ class ChannelFrayTest {
     @FrayTest(iterations = ITERATIONS, resetClassLoaderPerIteration = false)
     void bufferedThreeWritersThreeReaders() throws InterruptedException {
         exchange(Channel.<Integer>create(16), 3, 3, 1);
+    }
+
+    @FrayTest(iterations = ITERATIONS, resetClassLoaderPerIteration = false)
+    void bufferedWithSegmentsOfTwoCellsThreeWritersThreeReaders() throws InterruptedException {
+        // Segments of two cells: every few values a writer or reader moves to the next segment,
+        // creating it if it is first there.
+        exchange(new BufferedChannel<>("tiny segments", 2, Overflow.BLOCK, null, 2), 3, 3, 2);
     }
 
     @FrayTest(iterations = ITERATIONS, resetClassLoaderPerIteration = false)
@@ -248,6 +257,39 @@ class ChannelFrayTest {
             check(result.get() instanceof ChannelClosedException, "tryWrite on a channel with room: " + result.get());
             check(left.isEmpty(), "refused value read: " + left);
         }
+    }
+
+    @FrayTest(iterations = ITERATIONS, resetClassLoaderPerIteration = false)
+    void dropOldestWritersReaderAndCloseAccountForEveryValueOnce() throws InterruptedException {
+        ConcurrentLinkedQueue<Integer> dropped = new ConcurrentLinkedQueue<>();
+        Channel<Integer> ch = Channel.<Integer>builder().capacity(1).overflow(Overflow.DROP_OLDEST)
+                .onDrop(dropped::add).build();
+        ConcurrentLinkedQueue<Integer> accepted = new ConcurrentLinkedQueue<>();
+        ConcurrentLinkedQueue<Integer> got = new ConcurrentLinkedQueue<>();
+        List<Thread> threads = new ArrayList<>();
+        for (int w = 1; w <= 2; w++) {
+            int base = w * 10;
+            threads.add(new Thread(() -> {
+                for (int v = base + 1; v <= base + 2; v++) {
+                    try {
+                        check(ch.tryWrite(v), "a DROP_OLDEST tryWrite returned false");
+                        accepted.add(v);
+                    } catch (ChannelClosedException refused) {
+                        return;
+                    }
+                }
+            }));
+        }
+        threads.add(new Thread(() -> drain(ch, got)));
+        threads.add(new Thread(ch::close));
+        runAll(threads);
+        // Every accepted value was read or dropped, exactly once; a refused one neither.
+        List<Integer> out = new ArrayList<>(got);
+        out.addAll(dropped);
+        out.sort(null);
+        List<Integer> in = new ArrayList<>(accepted);
+        in.sort(null);
+        check(out.equals(in), "accepted " + in + ", read " + got + ", dropped " + dropped);
     }
 
     // ---- cancellation ----

@@ -19,7 +19,8 @@ final class FrayWarmUp {
     static void run() {
         for (Channel<Integer> ch : new Channel[] {
                 Channel.create(0), Channel.create(1), Channel.create(16), Channel.unbounded(),
-                Channel.<Integer>builder().capacity(1).overflow(Overflow.DROP_OLDEST).build()}) {
+                Channel.<Integer>builder().capacity(1).overflow(Overflow.DROP_OLDEST).build(),
+                new io.qfiber.internal.channel.BufferedChannel<>("tiny segments", 2, Overflow.BLOCK, null, 2)}) {
             ch.tryWrite(1);
             ch.tryRead();
             if (ch.capacity() != 0) {

@@ -44,10 +44,23 @@ public class ChannelThroughputBenchmark {
     }
 
     private void transfer(int writers, int readers, Blackhole bh) throws InterruptedException {
+        transfer(impl, writers, readers, VALUES, bh::consume);
+    }
+
+    /** What a reader does with each value it takes. */
+    interface Sink {
+        void consume(Object value);
+    }
+
+    /**
+     * Moves {@code values} values through a fresh pipe of capacity 1024 from {@code writers} to
+     * {@code readers} virtual threads; outside JMH too ({@link InterleavedRounds}).
+     */
+    static void transfer(String impl, int writers, int readers, int values, Sink sink) throws InterruptedException {
         Pipe pipe = Pipe.create(impl, 1024);
         Workers w = new Workers();
-        int perWriter = VALUES / writers;
-        int perReader = VALUES / readers;
+        int perWriter = values / writers;
+        int perReader = values / readers;
         for (int i = 0; i < writers; i++) {
             w.start("writer", () -> {
                 for (int n = 0; n < perWriter; n++) {
@@ -58,7 +71,7 @@ public class ChannelThroughputBenchmark {
         for (int i = 0; i < readers; i++) {
             w.start("reader", () -> {
                 for (int n = 0; n < perReader; n++) {
-                    bh.consume(pipe.take());
+                    sink.consume(pipe.take());
                 }
             });
         }

@@ -17,8 +17,9 @@ import java.util.Map;
  * <p>Run: {@code mvn -q -DskipTests package exec:exec -Dexec.mainClass=io.qfiber.examples.bench.InterleavedRounds
  * -Dexec.appArgs="pingpong 30"}; workloads {@code pingpong} (our rendezvous channel vs
  * {@code SynchronousQueue}), {@code select0} and {@code select16} ({@link SelectBenchmark}'s
- * workload on rendezvous and capacity-16 channels: ours vs jox vs a plain read). The first two
- * rounds are warm-up.
+ * workload on rendezvous and capacity-16 channels: ours vs jox vs a plain read), {@code spsc} and
+ * {@code mpmc} ({@link ChannelThroughputBenchmark}'s workloads, 1×1 and 4×4 through capacity
+ * 1024: ours vs {@code ArrayBlockingQueue}). The first two rounds are warm-up.
  */
 public final class InterleavedRounds {
     private InterleavedRounds() {}
@@ -51,7 +52,15 @@ public final class InterleavedRounds {
                 ops = 100_000;
                 run = impl -> SelectBenchmark.run(impl, capacity, ops);
             }
-            default -> throw new IllegalArgumentException("workload must be pingpong, select0 or select16, was " + workload);
+            case "spsc", "mpmc" -> {
+                impls = List.of("qfiber", "abq");
+                int sides = workload.equals("spsc") ? 1 : 4;
+                ops = 200_000;
+                java.util.concurrent.atomic.LongAdder taken = new java.util.concurrent.atomic.LongAdder();
+                run = impl -> ChannelThroughputBenchmark.transfer(impl, sides, sides, ops, v -> taken.increment());
+            }
+            default -> throw new IllegalArgumentException(
+                    "workload must be pingpong, select0, select16, spsc or mpmc, was " + workload);
         }
         Map<String, List<Double>> ratios = new LinkedHashMap<>();
         for (int round = -2; round < rounds; round++) {

@@ -195,9 +195,9 @@ public abstract class AbstractChannel<T> implements Channel<T>, ChannelStats {
     @Override
     public final Optional<T> tryRead() {
         T v = poll();
-        // Closed with a value in flight (a writer reserved room before the close and returned, or
-        // will): it lands at once. Returning empty here would let a reader that saw the close
-        // miss a write that happened before it.
+        // Closing: the cause is set but the kind has not shut yet, and a write may still get in
+        // before it does. Wait the few instructions until it has: returning empty here would let a
+        // reader that saw the close miss a write that happened before the close took effect.
         while (v == null && isClosed() && !isDrained()) {
             Thread.onSpinWait();
             v = poll();
@@ -363,7 +363,7 @@ public abstract class AbstractChannel<T> implements Channel<T>, ChannelStats {
                 if (isDrained()) {
                     throw closedException("read");
                 }
-                // A value is in flight (a writer reserved room before the close): it lands at once.
+                // Closing: the kind shuts in a moment, and a write may still get in before it.
                 Thread.onSpinWait();
                 continue;
             }

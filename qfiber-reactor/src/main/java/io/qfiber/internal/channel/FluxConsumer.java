@@ -239,7 +239,7 @@ final class FluxConsumer<T> extends Waiter {
                 return;
             }
             if (channel.isClosed()) {
-                // closed, value in flight from a writer that reserved before the close
+                // closing: the kind shuts in a moment, and a write may still get in before it
                 Thread.onSpinWait();
                 continue;
             }

@@ -16,6 +16,24 @@ final class PaddedCounter extends PaddedCounterValue {
 
     private static final VarHandle VALUE =
             FieldHandles.find(MethodHandles.lookup(), PaddedCounterValue.class, "value", long.class);
+    private static final VarHandle PEER =
+            FieldHandles.find(MethodHandles.lookup(), PaddedCounterValue.class, "peer", long.class);
+
+    /**
+     * The last value of the other side's counter that this side saw, kept on this side's own
+     * cache line: counters only grow, so a stale copy only understates the other side's
+     * progress, and the side reads the real counter only when the copy stops it.
+     */
+    long peer() {
+        return (long) PEER.getOpaque(this);
+    }
+
+    /** Updates {@link #peer()}, writing only if it moved. */
+    void updatePeer(long seen) {
+        if ((long) PEER.getOpaque(this) != seen) {
+            PEER.setOpaque(this, seen);
+        }
+    }
 
 
     long get() {
@@ -24,6 +42,11 @@ final class PaddedCounter extends PaddedCounterValue {
 
     boolean compareAndSet(long expected, long next) {
         return VALUE.compareAndSet(this, expected, next);
+    }
+
+    /** CAS that returns the value it found: {@code expected} on success, the current value otherwise. */
+    long compareAndExchange(long expected, long next) {
+        return (long) VALUE.compareAndExchange(this, expected, next);
     }
 
     long getAndAdd(long delta) {
@@ -41,7 +64,8 @@ abstract class PaddedCounterPad {
     private long p0, p1, p2, p3, p4, p5, p6, p7;
 }
 
-/** The value, between the paddings. */
+/** The value and the peer copy, between the paddings. */
 abstract class PaddedCounterValue extends PaddedCounterPad {
     volatile long value;
+    long peer;
 }

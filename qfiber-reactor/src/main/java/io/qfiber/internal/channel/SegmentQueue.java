@@ -8,7 +8,7 @@ import org.jspecify.annotations.Nullable;
 /**
  * An unbounded lock-free multi-producer multi-consumer FIFO of non-null values, made of linked
  * array segments (the fetch-and-add array queue of Correia and Ramalhete). Memory grows one
- * segment of {@value #SEGMENT_SIZE} slots (or the size given) at a time, the first one on the first offer, so a queue
+ * segment of {@value #SEGMENT_SIZE} slots at a time, the first one on the first offer, so a queue
  * that never held a value costs two null fields; consumed segments become garbage as the head
  * moves on.
  *
@@ -19,8 +19,8 @@ import org.jspecify.annotations.Nullable;
  * retries too. A full segment is followed by a new one, linked by CAS. Linearizable, so values
  * keep FIFO order per producer.
  *
- * <p>Boundedness, blocking and closing are not this class's business: the channels count slots
- * in a separate state word.
+ * <p>The rendezvous channel queues its waiting writers' offers here (buffered channels use
+ * {@link TicketCells}); blocking and closing are not this class's business.
  */
 final class SegmentQueue<T> {
     static final int SEGMENT_SIZE = 128;
@@ -48,11 +48,7 @@ final class SegmentQueue<T> {
     private final int segmentSize;
 
     SegmentQueue() {
-        this(SEGMENT_SIZE);
-    }
-
-    SegmentQueue(int segmentSize) {
-        this.segmentSize = segmentSize;
+        this.segmentSize = SEGMENT_SIZE;
     }
 
     private void installFirstSegment() {

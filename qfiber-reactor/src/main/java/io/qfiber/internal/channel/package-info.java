@@ -1,7 +1,8 @@
 /**
  * Not API: the channel engine. {@code AbstractChannel} (shared reader loop, close, iteration) and
- * its kinds {@code BufferedChannel} and {@code RendezvousChannel}, the lock-free
- * {@code SegmentQueue}, the Flux face ({@code FluxConsumer}), {@code writeAll}'s
+ * its kinds {@code BufferedChannel} and {@code RendezvousChannel}, the buffered kind's
+ * ticket-indexed {@code TicketCells}, the rendezvous kind's lock-free {@code SegmentQueue} of
+ * offers, the Flux face ({@code FluxConsumer}), {@code writeAll}'s
  * {@code PublisherPump}, the select clauses on channels, and {@code ChannelFactory} behind
  * {@code Channel.create/builder/from}.
  *
