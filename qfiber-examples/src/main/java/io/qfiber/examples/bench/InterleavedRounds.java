@@ -16,7 +16,8 @@ import java.util.Map;
  *
  * <p>Run: {@code mvn -q -DskipTests package exec:exec -Dexec.mainClass=io.qfiber.examples.bench.InterleavedRounds
  * -Dexec.appArgs="pingpong 30"}; workloads {@code pingpong} (our rendezvous channel vs
- * {@code SynchronousQueue}), {@code select0} and {@code select16} ({@link SelectBenchmark}'s
+ * {@code SynchronousQueue}), {@code pingpong-reversed} (the same, with the baseline first in each
+ * round and the ponger started first), {@code select0} and {@code select16} ({@link SelectBenchmark}'s
  * workload on rendezvous and capacity-16 channels: ours vs jox vs a plain read), {@code spsc} and
  * {@code mpmc} ({@link ChannelThroughputBenchmark}'s workloads, 1×1 and 4×4 through capacity
  * 1024: ours vs {@code ArrayBlockingQueue}). The first two rounds are warm-up.
@@ -46,6 +47,13 @@ public final class InterleavedRounds {
                 ops = 100_000;
                 run = impl -> RendezvousPingPongBenchmark.onVirtualThreads(impl, ops);
             }
+            case "pingpong-reversed" -> {
+                // The same workload the other way round: the baseline runs first in each round,
+                // and the ponger is started before the pinger.
+                impls = List.of("sq", "qfiber");
+                ops = 100_000;
+                run = impl -> RendezvousPingPongBenchmark.onVirtualThreads(impl, ops, true);
+            }
             case "select0", "select16" -> {
                 impls = List.of("qfiber", "jox", "plainRead");
                 int capacity = workload.equals("select0") ? 0 : 16;
@@ -60,7 +68,7 @@ public final class InterleavedRounds {
                 run = impl -> ChannelThroughputBenchmark.transfer(impl, sides, sides, ops, v -> taken.increment());
             }
             default -> throw new IllegalArgumentException(
-                    "workload must be pingpong, select0, select16, spsc or mpmc, was " + workload);
+                    "workload must be pingpong, pingpong-reversed, select0, select16, spsc or mpmc, was " + workload);
         }
         Map<String, List<Double>> ratios = new LinkedHashMap<>();
         for (int round = -2; round < rounds; round++) {

@@ -43,20 +43,34 @@ public class RendezvousPingPongBenchmark {
      * JDK's shared scheduler when called from a platform thread) over two rendezvous pipes.
      */
     static void onVirtualThreads(String impl, int roundTrips) throws InterruptedException {
+        onVirtualThreads(impl, roundTrips, false);
+    }
+
+    /**
+     * As {@link #onVirtualThreads(String, int)}, starting the ponger first if {@code pongerFirst}:
+     * the thread started second usually lands on the carrier the first one left idle, so the
+     * order decides which side a hand-over wakes where.
+     */
+    static void onVirtualThreads(String impl, int roundTrips, boolean pongerFirst) throws InterruptedException {
         Pipe ping = Pipe.create(impl, 0);
         Pipe pong = Pipe.create(impl, 0);
-        new Workers()
-                .start("pinger", () -> {
-                    for (int i = 0; i < roundTrips; i++) {
-                        ping.put(i);
-                        pong.take();
-                    }
-                })
-                .start("ponger", () -> {
-                    for (int i = 0; i < roundTrips; i++) {
-                        pong.put(ping.take());
-                    }
-                })
-                .joinAll();
+        Workers.Body pinger = () -> {
+            for (int i = 0; i < roundTrips; i++) {
+                ping.put(i);
+                pong.take();
+            }
+        };
+        Workers.Body ponger = () -> {
+            for (int i = 0; i < roundTrips; i++) {
+                pong.put(ping.take());
+            }
+        };
+        Workers w = new Workers();
+        if (pongerFirst) {
+            w.start("ponger", ponger).start("pinger", pinger);
+        } else {
+            w.start("pinger", pinger).start("ponger", ponger);
+        }
+        w.joinAll();
     }
 }
