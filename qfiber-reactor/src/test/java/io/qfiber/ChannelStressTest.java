@@ -185,6 +185,59 @@ class ChannelStressTest {
     }
 
     @ParameterizedTest
+    @EnumSource(value = ChannelKind.class, names = {"DROP_OLDEST", "DROP_LATEST"})
+    void droppingChannelsReadOrDropEveryAcceptedValueOnceThroughCloseRaces(ChannelKind kind) {
+        int rounds = TestSupport.scaled(30);
+        for (int round = 0; round < rounds; round++) {
+            int total = 20_000;
+            Tally seen = new Tally(total);
+            AtomicIntegerArray accepted = new AtomicIntegerArray(total);
+            java.util.concurrent.ConcurrentLinkedQueue<Integer> dropped = new java.util.concurrent.ConcurrentLinkedQueue<>();
+            Channel<Integer> ch = kind.create(dropped);
+            List<Fiber<Void>> writers = new ArrayList<>();
+            int perWriter = total / WRITERS;
+            for (int w = 0; w < WRITERS; w++) {
+                int base = w * perWriter;
+                boolean blocking = w % 2 == 0; // half write, half tryWrite: neither ever waits here
+                writers.add(Fiber.start("writer-" + w, () -> {
+                    try {
+                        for (int i = 0; i < perWriter; i++) {
+                            if (blocking) {
+                                ch.write(base + i);
+                            } else {
+                                assertThat(ch.tryWrite(base + i)).as("a dropping channel's tryWrite").isTrue();
+                            }
+                            accepted.incrementAndGet(base + i);
+                        }
+                    } catch (ChannelClosedException closed) {
+                        // refused: neither read nor dropped
+                    }
+                }));
+            }
+            List<CompletableFuture<Void>> readers = new ArrayList<>();
+            for (int r = 0; r < 2; r++) {
+                readers.add(Fiber.start("reader-" + r, () -> {
+                    for (int v : ch) {
+                        seen.add(v);
+                    }
+                }).asMono().toFuture());
+            }
+            int closeAfter = ThreadLocalRandom.current().nextInt(total);
+            TestSupport.awaitCondition("writes before the close", java.time.Duration.ofSeconds(30),
+                    () -> seen.count() + dropped.size() >= closeAfter || writers.stream().noneMatch(Fiber::isAlive));
+            ch.close();
+            writers.forEach(Fiber::join);
+            readers.forEach(f -> f.orTimeout(1, TimeUnit.MINUTES).join());
+            dropped.forEach(seen::add);
+            for (int v = 0; v < total; v++) {
+                assertThat(seen.timesSeen(v)).as("value %d read or dropped as often as accepted, round %d", v, round)
+                        .isEqualTo(accepted.get(v));
+            }
+            assertThat(ch.size()).as("size of a closed, drained channel").isZero();
+        }
+    }
+
+    @ParameterizedTest
     @EnumSource(value = ChannelKind.class, names = {"RENDEZVOUS", "CAPACITY_1000"})
     void subscribeRacingCloseAlwaysTerminates(ChannelKind kind) throws Exception {
         int rounds = TestSupport.scaled(20_000);
