@@ -11,8 +11,9 @@ import java.lang.invoke.VarHandle;
  * lays out superclass fields first, so the hierarchy fixes the order.
  */
 final class PaddedCounter extends PaddedCounterValue {
+    // Seven, not eight: the peer copy next to the value fills the eighth place.
     @SuppressWarnings("unused")
-    private long q0, q1, q2, q3, q4, q5, q6, q7;
+    private long q0, q1, q2, q3, q4, q5, q6;
 
     private static final VarHandle VALUE =
             FieldHandles.find(MethodHandles.lookup(), PaddedCounterValue.class, "value", long.class);

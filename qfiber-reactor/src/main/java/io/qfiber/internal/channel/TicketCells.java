@@ -42,7 +42,6 @@ final class TicketCells<T> {
     }
 
     private final int segmentShift;
-    private final int segmentMask;
     // Both null until the first value: a channel that never held one costs two null fields.
     // readSegment: the segment of the newest ticket a reader took (or the first one);
     // writeSegment: the segment of the newest ticket a writer stored into.
@@ -59,7 +58,6 @@ final class TicketCells<T> {
             throw new IllegalArgumentException("segmentSize must be a power of two >= 2, was " + segmentSize);
         }
         this.segmentShift = Integer.numberOfTrailingZeros(segmentSize);
-        this.segmentMask = segmentSize - 1;
     }
 
     /** Where a writer starts looking for its cell; read before it takes its ticket. */
@@ -75,7 +73,7 @@ final class TicketCells<T> {
     Segment readStart() {
         Segment s = readSegment;
         if (s == null) {
-            Segment first = new Segment(0, segmentMask + 1);
+            Segment first = new Segment(0, 1 << segmentShift);
             Segment witness = (Segment) READ_SEGMENT.compareAndExchange(this, (Segment) null, first);
             s = witness == null ? first : witness;
         }
@@ -89,7 +87,7 @@ final class TicketCells<T> {
      */
     void store(Segment start, long ticket, T value) {
         Segment s = find(start, ticket >>> segmentShift);
-        SLOTS.setRelease(s.slots, (int) ticket & segmentMask, value);
+        SLOTS.setRelease(s.slots, (int) ticket & (s.slots.length - 1), value);
         if (s != start) {
             moveForward(WRITE_SEGMENT, s);
         }
@@ -107,7 +105,7 @@ final class TicketCells<T> {
         if (s != start) {
             moveForward(READ_SEGMENT, s);
         }
-        int i = (int) ticket & segmentMask;
+        int i = (int) ticket & (s.slots.length - 1);
         Object v = SLOTS.getAcquire(s.slots, i);
         long sleep = 1_000;
         for (int waits = 0; v == null; waits++) {
@@ -132,7 +130,7 @@ final class TicketCells<T> {
         while (s.id < id) {
             Segment next = s.next;
             if (next == null) {
-                Segment fresh = new Segment(s.id + 1, segmentMask + 1);
+                Segment fresh = new Segment(s.id + 1, 1 << segmentShift);
                 Segment witness = (Segment) Segment.NEXT.compareAndExchange(s, (Segment) null, fresh);
                 next = witness == null ? fresh : witness;
             }
