@@ -145,28 +145,10 @@ class ChannelStressTest {
             Tally received = new Tally(total);
             AtomicIntegerArray accepted = new AtomicIntegerArray(total);
             Channel<Integer> ch = kind.create();
-            List<Fiber<Void>> writers = new ArrayList<>();
-            int perWriter = total / WRITERS;
-            for (int w = 0; w < WRITERS; w++) {
-                int base = w * perWriter;
-                writers.add(Fiber.start("writer-" + w, () -> {
-                    try {
-                        for (int i = 0; i < perWriter; i++) {
-                            ch.write(base + i);
-                            accepted.incrementAndGet(base + i);
-                        }
-                    } catch (ChannelClosedException closed) {
-                        // the value of the failed write was not enqueued
-                    }
-                }));
-            }
+            List<Fiber<Void>> writers = startWritersUntilRefused(ch, total, accepted, (c, w, v) -> c.write(v));
             List<CompletableFuture<Void>> readers = new ArrayList<>();
             for (int r = 0; r < 2; r++) {
-                readers.add(Fiber.start("reader-" + r, () -> {
-                    for (int v : ch) {
-                        received.add(v);
-                    }
-                }).asMono().toFuture());
+                readers.add(startReader(ch, received, r));
                 CompletableFuture<Void> done = new CompletableFuture<>();
                 ch.asFlux().subscribe(new BatchSubscriber(received, done, Integer.MAX_VALUE));
                 readers.add(done);
@@ -184,6 +166,45 @@ class ChannelStressTest {
         }
     }
 
+    /** One write of a close-race writer: {@code writer} is its index, {@code value} the value. */
+    private interface WriteOne {
+        void write(Channel<Integer> ch, int writer, int value);
+    }
+
+    /**
+     * Starts {@link #WRITERS} fibers that write {@code total} distinct values between them until
+     * the channel refuses one, counting each accepted value in {@code accepted}.
+     */
+    private static List<Fiber<Void>> startWritersUntilRefused(Channel<Integer> ch, int total,
+            AtomicIntegerArray accepted, WriteOne op) {
+        List<Fiber<Void>> writers = new ArrayList<>();
+        int perWriter = total / WRITERS;
+        for (int w = 0; w < WRITERS; w++) {
+            int base = w * perWriter;
+            int writer = w;
+            writers.add(Fiber.start("writer-" + w, () -> {
+                try {
+                    for (int i = 0; i < perWriter; i++) {
+                        op.write(ch, writer, base + i);
+                        accepted.incrementAndGet(base + i);
+                    }
+                } catch (ChannelClosedException refused) {
+                    // the refused value was neither enqueued nor dropped
+                }
+            }));
+        }
+        return writers;
+    }
+
+    /** A fiber that iterates the channel into the tally until it is closed and drained. */
+    private static CompletableFuture<Void> startReader(Channel<Integer> ch, Tally tally, int r) {
+        return Fiber.start("reader-" + r, () -> {
+            for (int v : ch) {
+                tally.add(v);
+            }
+        }).asMono().toFuture();
+    }
+
     @ParameterizedTest
     @EnumSource(value = ChannelKind.class, names = {"DROP_OLDEST", "DROP_LATEST"})
     void droppingChannelsReadOrDropEveryAcceptedValueOnceThroughCloseRaces(ChannelKind kind) {
@@ -194,33 +215,17 @@ class ChannelStressTest {
             AtomicIntegerArray accepted = new AtomicIntegerArray(total);
             java.util.concurrent.ConcurrentLinkedQueue<Integer> dropped = new java.util.concurrent.ConcurrentLinkedQueue<>();
             Channel<Integer> ch = kind.create(dropped);
-            List<Fiber<Void>> writers = new ArrayList<>();
-            int perWriter = total / WRITERS;
-            for (int w = 0; w < WRITERS; w++) {
-                int base = w * perWriter;
-                boolean blocking = w % 2 == 0; // half write, half tryWrite: neither ever waits here
-                writers.add(Fiber.start("writer-" + w, () -> {
-                    try {
-                        for (int i = 0; i < perWriter; i++) {
-                            if (blocking) {
-                                ch.write(base + i);
-                            } else {
-                                assertThat(ch.tryWrite(base + i)).as("a dropping channel's tryWrite").isTrue();
-                            }
-                            accepted.incrementAndGet(base + i);
-                        }
-                    } catch (ChannelClosedException closed) {
-                        // refused: neither read nor dropped
-                    }
-                }));
-            }
+            // Half the writers write, half tryWrite: neither ever waits on a dropping channel.
+            List<Fiber<Void>> writers = startWritersUntilRefused(ch, total, accepted, (c, w, v) -> {
+                if (w % 2 == 0) {
+                    c.write(v);
+                } else {
+                    assertThat(c.tryWrite(v)).as("a dropping channel's tryWrite").isTrue();
+                }
+            });
             List<CompletableFuture<Void>> readers = new ArrayList<>();
             for (int r = 0; r < 2; r++) {
-                readers.add(Fiber.start("reader-" + r, () -> {
-                    for (int v : ch) {
-                        seen.add(v);
-                    }
-                }).asMono().toFuture());
+                readers.add(startReader(ch, seen, r));
             }
             int closeAfter = ThreadLocalRandom.current().nextInt(total);
             TestSupport.awaitCondition("writes before the close", java.time.Duration.ofSeconds(30),
