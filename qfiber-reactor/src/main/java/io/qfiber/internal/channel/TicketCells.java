@@ -120,7 +120,7 @@ final class TicketCells<T> {
             }
             v = SLOTS.getAcquire(s.slots, i);
         }
-        SLOTS.setOpaque(s.slots, i, null); // the value may outlive nothing here
+        SLOTS.setOpaque(s.slots, i, null); // a lagging segment pointer must not keep the value alive
         return (T) v;
     }
 
