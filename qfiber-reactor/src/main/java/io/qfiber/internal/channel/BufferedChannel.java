@@ -29,8 +29,8 @@ import org.jspecify.annotations.Nullable;
  * linearizable bounded FIFO: a {@code tryWrite} that finds the channel full and a
  * {@code tryRead} that finds it empty are both right at the moment they looked, however many
  * writers and readers run, and values leave in the order of their writers' tickets. The one wait
- * this costs: a reader whose writer has taken the ticket but not stored yet spins until it has
- * (the writer is between two of its own instructions).
+ * this costs: a reader whose writer has taken the ticket but not stored yet waits until it has
+ * (the writer is between two of its own instructions; see {@link TicketCells#take}).
  *
  * <p>Wake-ups follow the event-count protocol of {@link WaiterList}: a writer wakes one reader
  * after storing only if a reader waits; a reader wakes one writer after taking a value only if a

@@ -50,10 +50,6 @@ final class PaddedCounter extends PaddedCounterValue {
         return (long) VALUE.compareAndExchange(this, expected, next);
     }
 
-    long getAndAdd(long delta) {
-        return (long) VALUE.getAndAdd(this, delta);
-    }
-
     long getAndBitwiseOr(long bits) {
         return (long) VALUE.getAndBitwiseOr(this, bits);
     }
