@@ -20,6 +20,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Spliterator;
 import java.util.Spliterators;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
@@ -42,7 +43,7 @@ public abstract class AbstractChannel<T> implements Channel<T>, ChannelStats {
     private static final Logger LOG = Loggers.getLogger(Channel.class);
     private static final Object PLAIN_CLOSE = new Object();
     private static final VarHandle DROPPED_COUNT = FieldHandles.find(MethodHandles.lookup(),
-            AbstractChannel.class, "droppedCount", java.util.concurrent.atomic.LongAdder.class);
+            AbstractChannel.class, "droppedCount", LongAdder.class);
     private static final VarHandle CLOSE_CAUSE =
             FieldHandles.find(MethodHandles.lookup(), AbstractChannel.class, "closeCause", Object.class);
     private static final VarHandle CLOSE_WATCHERS =
@@ -63,7 +64,7 @@ public abstract class AbstractChannel<T> implements Channel<T>, ChannelStats {
      */
     private volatile @Nullable WaiterList closeWatchers;
     /** Values handed to onDrop (or dropped without one); created at the first drop. */
-    private volatile java.util.concurrent.atomic.@Nullable LongAdder droppedCount;
+    private volatile @Nullable LongAdder droppedCount;
 
     AbstractChannel(String name, int capacity, @Nullable Consumer<? super T> onDrop) {
         this.name = name;
@@ -141,7 +142,7 @@ public abstract class AbstractChannel<T> implements Channel<T>, ChannelStats {
      * @return the count
      */
     public final long droppedCount() {
-        java.util.concurrent.atomic.LongAdder d = droppedCount;
+        LongAdder d = droppedCount;
         return d == null ? 0 : d.sum();
     }
 
@@ -289,11 +290,11 @@ public abstract class AbstractChannel<T> implements Channel<T>, ChannelStats {
 
     /** Hands a value that will not be delivered to the drop consumer; never throws. */
     final void dropped(T value) {
-        java.util.concurrent.atomic.LongAdder d = droppedCount;
+        LongAdder d = droppedCount;
         if (d == null) {
-            java.util.concurrent.atomic.LongAdder fresh = new java.util.concurrent.atomic.LongAdder();
-            Object witness = DROPPED_COUNT.compareAndExchange(this, (java.util.concurrent.atomic.LongAdder) null, fresh);
-            d = witness != null ? (java.util.concurrent.atomic.LongAdder) witness : fresh;
+            LongAdder fresh = new LongAdder();
+            Object witness = DROPPED_COUNT.compareAndExchange(this, (LongAdder) null, fresh);
+            d = witness != null ? (LongAdder) witness : fresh;
         }
         d.increment();
         if (onDrop == null) {
