@@ -435,6 +435,66 @@ class TcpTest {
         }
     }
 
+    /**
+     * Readers that fall behind and catch up over and over: the connection's demand runs out and
+     * comes back many times (reading from the network stops and starts), racing the data that
+     * arrives, and every byte arrives once, in order.
+     */
+    @Test
+    void readersThatFallBehindAndCatchUpGetEveryByteOnceInOrder() {
+        int connections = 8;
+        int bytesEach = (2 << 20) * TestSupport.stress();
+        try (TcpServer server = TcpServer.listen("127.0.0.1", 0)) {
+            java.util.List<Fiber<long[]>> readers = new java.util.ArrayList<>();
+            java.util.List<Fiber<Long>> senders = new java.util.ArrayList<>();
+            java.util.List<TcpSocket> clients = new java.util.ArrayList<>();
+            try {
+                for (int c = 0; c < connections; c++) {
+                    TcpSocket client = TcpSocket.connect("127.0.0.1", server.port(), Duration.ofSeconds(5));
+                    clients.add(client);
+                    TcpSocket accepted = server.takeNext().socket();
+                    long seed = c;
+                    senders.add(Fiber.start("sender-" + c, () -> {
+                        Random random = new Random(seed);
+                        byte[] payload = new byte[bytesEach];
+                        random.nextBytes(payload);
+                        for (int off = 0; off < payload.length; ) {
+                            int n = Math.min(1 + random.nextInt(3000), payload.length - off);
+                            client.send(payload, off, n);
+                            off += n;
+                        }
+                        return crc(payload);
+                    }));
+                    readers.add(Fiber.start("reader-" + c, () -> {
+                        try (accepted) {
+                            Random random = new Random(~seed);
+                            CRC32 crc = new CRC32();
+                            byte[] buf = new byte[4096];
+                            long got = 0;
+                            while (got < bytesEach) {
+                                int n = accepted.recv(buf, 0, 1 + random.nextInt(buf.length));
+                                crc.update(buf, 0, n);
+                                got += n;
+                                if (random.nextInt(64) == 0) {
+                                    LockSupport.parkNanos(200_000); // fall behind: the backlog builds up
+                                }
+                            }
+                            return new long[] {got, crc.getValue()};
+                        }
+                    }));
+                }
+                for (int c = 0; c < connections; c++) {
+                    long sent = senders.get(c).join();
+                    long[] got = readers.get(c).join();
+                    assertThat(got[0]).as("bytes read on connection %d", c).isEqualTo(bytesEach);
+                    assertThat(got[1]).as("checksum on connection %d", c).isEqualTo(sent);
+                }
+            } finally {
+                clients.forEach(TcpSocket::close);
+            }
+        }
+    }
+
     // ---- helpers ----
 
     static long openDescriptors() {
