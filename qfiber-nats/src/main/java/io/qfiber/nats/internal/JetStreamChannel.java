@@ -5,6 +5,7 @@ import io.nats.client.Dispatcher;
 import io.nats.client.JetStream;
 import io.nats.client.JetStreamApiException;
 import io.nats.client.JetStreamManagement;
+import io.nats.client.JetStreamOptions;
 import io.nats.client.Message;
 import io.nats.client.PublishOptions;
 import io.nats.client.api.PublishAck;
@@ -72,7 +73,7 @@ public final class JetStreamChannel<T> implements RemoteChannel<T> {
     private static final int NO_MESSAGE = 10037; // JetStream: no message found
     private static final String CLOSED_MARK = "qfiber:closed";
     /** Writes unanswered this long on a connection that says it is up make it reconnect. */
-    private static final Duration UNANSWERED_LIMIT = Duration.ofSeconds(10);
+    private static final Duration UNANSWERED_LIMIT = Duration.ofSeconds(2);
     private static final Logger LOG = Loggers.getLogger(JetStreamChannel.class);
 
     private final ChannelRegistry registry;
@@ -90,6 +91,9 @@ public final class JetStreamChannel<T> implements RemoteChannel<T> {
     private final String deadStream;
     private final Dispatcher events;
     private final JetStreamSetup setup;
+    // The same questions with a short time-out, for the checks a blocked call repeats: a server
+    // that cannot answer (a leader being elected) is asked again soon rather than waited for.
+    private final JetStreamSetup quickSetup;
 
     /** The reading side in this process. */
     private final Fetcher fetcher;
@@ -108,6 +112,8 @@ public final class JetStreamChannel<T> implements RemoteChannel<T> {
         try {
             this.js = connection.jetStream();
             this.jsm = connection.jetStreamManagement();
+            this.quickSetup = new JetStreamSetup(connection.jetStreamManagement(
+                    JetStreamOptions.builder().requestTimeout(ServerAnswers.RETRY_WAIT).build()), name);
         } catch (IOException e) {
             throw new UncheckedIOException("JetStream is not available on the NATS server: " + e.getMessage(), e);
         }
@@ -172,14 +178,15 @@ public final class JetStreamChannel<T> implements RemoteChannel<T> {
     }
 
     /**
-     * Asks the server whether the channel was closed or deleted, and notes it.
+     * Asks the server whether the channel was closed or deleted, and notes it; waits at most
+     * {@link ServerAnswers#FIRST_RETRY_WAIT} for the answer.
      *
      * @return true if it is closed (or gone)
      * @throws IOException if the server cannot be reached
      */
     boolean refreshClosed() throws IOException {
         try {
-            StreamInfo info = setup.existing(stream);
+            StreamInfo info = quickSetup.existing(stream);
             if (info == null) {
                 markClosed("deleted");
             } else {
@@ -277,8 +284,7 @@ public final class JetStreamChannel<T> implements RemoteChannel<T> {
             } else if (unansweredSince == 0) {
                 unansweredSince = System.nanoTime();
             } else if (System.nanoTime() - unansweredSince > UNANSWERED_LIMIT.toNanos()) {
-                unansweredSince = 0;
-                reconnectIfSilent();
+                reconnectIfSilent(); // again every limit while unanswered: another server may answer
             }
             if (once) {
                 return false;
@@ -304,8 +310,9 @@ public final class JetStreamChannel<T> implements RemoteChannel<T> {
         CompletableFuture<PublishAck> answer = js.publishAsync(subject, data, options);
         Throwable failure;
         try {
-            // bounded: an answer lost with a connection may never come; the retry has the same id
-            ServerAnswers.answer(answer);
+            // bounded: an answer lost with a connection may never come; the retry has the same id,
+            // so the server stores the value once however often it is published
+            ServerAnswers.answer(answer, ServerAnswers.RETRY_WAIT);
             return Outcome.STORED;
         } catch (CancellationException cancelled) {
             // The value may be on its way: find out, so that a cancelled write put nothing.
@@ -325,12 +332,20 @@ public final class JetStreamChannel<T> implements RemoteChannel<T> {
             if (api.getApiErrorCode() == FULL) {
                 return Outcome.FULL;
             }
+            LOG.debug("remote channel '{}': {} not stored: {}", name, operation, api.toString());
             if (api.getErrorCode() != 503) {
                 throw new UncheckedIOException(operation + " to remote channel '" + name + "' refused by the server: "
                         + api.getMessage(), new IOException(api));
             }
         }
-        // No stream took it (closed or deleted), or no answer (server away): ask.
+        if (failure instanceof java.util.concurrent.TimeoutException) {
+            LOG.debug("remote channel '{}': {} unanswered, will retry: {}", name, operation, failure.toString());
+            // No answer: the server, or the stream's leader, is away (a node of a cluster died and
+            // its successor is being elected). Asking whether the channel was closed would wait as
+            // long; a closed channel answers the next try at once (no stream takes its subject).
+            return Outcome.UNREACHABLE;
+        }
+        // No stream took it (closed or deleted), or the connection failed: ask.
         try {
             if (refreshClosed()) {
                 throw closedException(operation);
@@ -363,11 +378,17 @@ public final class JetStreamChannel<T> implements RemoteChannel<T> {
      * Writes went unanswered for {@link #UNANSWERED_LIMIT} on a connection that says it is up:
      * the server it reaches may have lost its way to the stream (seen after a node of a cluster
      * dies); reconnecting, to this or another server of the cluster, gives it a fresh start. At
-     * most once per limit for all the channels of the connection.
+     * most once per limit for all the channels of the connection, and only when the connection
+     * knows more than one server: a lone server that does not answer yet is starting up (it
+     * listens before JetStream has recovered its streams) or busy, and a reconnect to it would
+     * only cut the requests in flight.
      */
     private void reconnectIfSilent() {
         if (connection.getStatus() != Connection.Status.CONNECTED) {
             return; // reconnecting already
+        }
+        if (connection.getServers().size() < 2) {
+            return; // one server: it is starting up (JetStream recovers after it listens), or busy
         }
         long now = System.nanoTime();
         long last = registry.lastForcedReconnect().get();
@@ -482,7 +503,7 @@ public final class JetStreamChannel<T> implements RemoteChannel<T> {
         for (;;) {
             CompletableFuture<Message> confirmed = connection.request(reply, "+ACK".getBytes(StandardCharsets.US_ASCII));
             try {
-                ServerAnswers.answer(confirmed);
+                ServerAnswers.answer(confirmed, ServerAnswers.RETRY_WAIT);
                 return;
             } catch (CancellationException cancelled) {
                 if (ServerAnswers.awaitUninterruptibly(confirmed) != null) {

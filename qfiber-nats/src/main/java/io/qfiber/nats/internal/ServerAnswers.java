@@ -17,6 +17,14 @@ import org.jspecify.annotations.Nullable;
 final class ServerAnswers {
     /** How long a caller waits for one answer before it counts as lost. */
     static final Duration ANSWER_WAIT = Duration.ofSeconds(5);
+    /**
+     * The wait of a request that is safe to repeat (a publish with a message id, an ack): an
+     * answer lost with a node of a cluster is asked for again this soon, so a request repeated
+     * through a leader election is answered about this long after the new leader took over.
+     * A slow server answers the first request or a repeat of it; the server stores a value and
+     * applies an ack once however often they are sent.
+     */
+    static final Duration RETRY_WAIT = Duration.ofSeconds(1);
 
     private ServerAnswers() {}
 
@@ -30,11 +38,23 @@ final class ServerAnswers {
      * @throws CompletionException   with the failure, or a {@link TimeoutException} when no answer came
      */
     static <V> V answer(CompletableFuture<V> future) {
+        return answer(future, ANSWER_WAIT);
+    }
+
+    /**
+     * As {@link #answer(CompletableFuture)}, waiting at most {@code wait}.
+     *
+     * @param future the answer to come
+     * @param wait   how long to wait for it
+     * @param <V>    its type
+     * @return the answer
+     */
+    static <V> V answer(CompletableFuture<V> future, Duration wait) {
         if (!future.isDone()) {
             Channel<Boolean> done = Channel.create(1);
             future.whenComplete((v, e) -> done.tryWrite(Boolean.TRUE));
-            if (done.read(ANSWER_WAIT).isEmpty()) {
-                throw new CompletionException(new TimeoutException("no answer from the NATS server in " + ANSWER_WAIT));
+            if (done.read(wait).isEmpty()) {
+                throw new CompletionException(new TimeoutException("no answer from the NATS server in " + wait));
             }
         }
         try {
