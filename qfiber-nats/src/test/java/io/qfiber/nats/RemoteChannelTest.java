@@ -231,7 +231,9 @@ class RemoteChannelTest {
         for (int i = 0; i < 8; i++) {
             rest.add(other.read(Duration.ofSeconds(10)).orElseThrow());
         }
-        assertThat(rest).containsExactly("v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9");
+        // A value the cancelled Flux's process had fetched ahead goes back to the server and comes
+        // after later ones (docs/distributed.md, "Order"): every value once, in any order.
+        assertThat(rest).containsExactlyInAnyOrder("v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9");
     }
 
     @Test

@@ -179,7 +179,7 @@ public final class JetStreamChannel<T> implements RemoteChannel<T> {
 
     /**
      * Asks the server whether the channel was closed or deleted, and notes it; waits at most
-     * {@link ServerAnswers#FIRST_RETRY_WAIT} for the answer.
+     * {@link ServerAnswers#RETRY_WAIT} for the answer.
      *
      * @return true if it is closed (or gone)
      * @throws IOException if the server cannot be reached
