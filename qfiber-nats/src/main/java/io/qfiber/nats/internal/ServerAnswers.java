@@ -15,7 +15,7 @@ import org.jspecify.annotations.Nullable;
  * connection may never come, and parking the fiber rather than blocking a carrier.
  */
 final class ServerAnswers {
-    /** How long a caller waits for one answer before it counts as lost. */
+    /** How long a cancelled caller waits to learn whether its request took effect, per try. */
     static final Duration ANSWER_WAIT = Duration.ofSeconds(5);
     /**
      * The wait of a request that is safe to repeat (a publish with a message id, an ack): an
@@ -29,25 +29,14 @@ final class ServerAnswers {
     private ServerAnswers() {}
 
     /**
-     * Parks the calling fiber (or thread) until the server's answer, at most {@link #ANSWER_WAIT}.
-     *
-     * @param future the answer to come
-     * @param <V>    its type
-     * @return the answer
-     * @throws CancellationException if the caller is cancelled meanwhile (the request goes on)
-     * @throws CompletionException   with the failure, or a {@link TimeoutException} when no answer came
-     */
-    static <V> V answer(CompletableFuture<V> future) {
-        return answer(future, ANSWER_WAIT);
-    }
-
-    /**
-     * As {@link #answer(CompletableFuture)}, waiting at most {@code wait}.
+     * Parks the calling fiber (or thread) until the server's answer, at most {@code wait}.
      *
      * @param future the answer to come
      * @param wait   how long to wait for it
      * @param <V>    its type
      * @return the answer
+     * @throws CancellationException if the caller is cancelled meanwhile (the request goes on)
+     * @throws CompletionException   with the failure, or a {@link TimeoutException} when no answer came
      */
     static <V> V answer(CompletableFuture<V> future, Duration wait) {
         if (!future.isDone()) {
