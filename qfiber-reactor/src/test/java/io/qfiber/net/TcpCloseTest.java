@@ -33,13 +33,13 @@ class TcpCloseTest {
         NettyLeakRecorder.install();
     }
 
-    private static final int CHUNK = 16 * 1024;
+    static final int CHUNK = 16 * 1024;
     /** More than the kernel's socket buffers on both sides take: the rest waits in Netty's buffer. */
-    private static final int CHUNKS = 8 * 64;
-    private static final long SLOW_BYTES = (long) CHUNKS * CHUNK - 256 * 1024;
+    static final int CHUNKS = 8 * 64;
+    static final long SLOW_BYTES = (long) CHUNKS * CHUNK - 256 * 1024;
 
     /** A plain-socket peer: accepts one connection, reads it to its end, slowly at first. */
-    private static final class SlowPeer implements AutoCloseable {
+    static final class SlowPeer implements AutoCloseable {
         final ServerSocket server;
         final CompletableFuture<long[]> received = new CompletableFuture<>(); // {bytes, crc}
         final CountDownLatch mayRead;
@@ -87,7 +87,7 @@ class TcpCloseTest {
         }
     }
 
-    private static byte[] chunk(int i) {
+    static byte[] chunk(int i) {
         byte[] b = new byte[CHUNK];
         for (int k = 0; k < b.length; k++) {
             b[k] = (byte) (i * 31 + k);
@@ -182,7 +182,7 @@ class TcpCloseTest {
         }
     }
 
-    private static long crcOfChunks(int n) {
+    static long crcOfChunks(int n) {
         CRC32 crc = new CRC32();
         for (int i = 0; i < n; i++) {
             crc.update(chunk(i));

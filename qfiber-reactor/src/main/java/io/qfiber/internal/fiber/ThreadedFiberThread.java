@@ -149,6 +149,16 @@ public final class ThreadedFiberThread extends FastThreadLocalThread implements 
     }
 
     /**
+     * Whether the loop has stopped taking continuations (carrier mode, after the body and every
+     * fiber and socket here ended).
+     *
+     * @return true once the loop is done
+     */
+    boolean isLoopDone() {
+        return loopDone;
+    }
+
+    /**
      * Whether the thread is running loop work (scheduler tasks, I/O, carried fibers) rather than
      * the body, so that a blocking call made on it now would stall that work.
      *

@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
@@ -55,9 +56,19 @@ import reactor.netty.Connection;
  * {@code recv}, and disposes the connection once the bytes of earlier sends were written (or
  * after a linger bound). End of stream from the peer closes the internal channel
  * normally (recv returns -1 once drained); an error closes it with the error.
+ *
+ * <p>Fibers on the connection's own loop (carrier mode): a fiber carried by the thread of the
+ * connection's event loop does not call Netty from its virtual thread, where every call would be a
+ * task of the loop's queue. Its sends are copied into a byte array and its read requests counted
+ * here, and the loop's thread writes and requests them after the fiber's turn
+ * ({@link CarrierLoop#defer}), one buffer and one flush for all the sends of a turn. The
+ * connection's high-water mark counts these bytes too. Code that calls Netty on the loop's thread
+ * itself writes the deferred bytes out first, so that sends keep their order.
  */
-public final class NettyConnection implements CoreSubscriber<ByteBuf> {
+public final class NettyConnection implements CoreSubscriber<ByteBuf>, CarrierLoop.LoopWork {
     static final int CHUNKS = 4;
+    // The deferred sends' array is kept between turns up to this size, and dropped when larger.
+    private static final int KEPT_UNSENT_CAPACITY = 8192;
     /** How long a closed connection stays open at most to write out what earlier sends handed over. */
     public static final Duration CLOSE_LINGER = Duration.ofSeconds(30);
     private static final reactor.util.Logger LOG = reactor.util.Loggers.getLogger(NettyConnection.class);
@@ -103,6 +114,13 @@ public final class NettyConnection implements CoreSubscriber<ByteBuf> {
     // Guarded by readLock: the chunk being consumed.
     private byte[] current = EMPTY;
     private int position;
+    // Work deferred to the loop by fibers it carries (see the class comment): only code running on
+    // the loop's thread touches these.
+    private byte[] unsent = EMPTY;
+    private int unsentLength;
+    private int unrequested;
+    private @Nullable ChannelPromise unsentWritten;
+    private boolean deferred;
 
     /**
      * Bridges a connection and starts receiving.
@@ -287,10 +305,7 @@ public final class NettyConnection implements CoreSubscriber<ByteBuf> {
                 }
                 current = next;
                 position = 0;
-                Subscription s = subscription;
-                if (s != null) {
-                    s.request(1);
-                }
+                requestOneMore();
             }
             int n = Math.min(len, current.length - position);
             System.arraycopy(current, position, buf, off, n);
@@ -303,6 +318,75 @@ public final class NettyConnection implements CoreSubscriber<ByteBuf> {
             return n;
         } finally {
             readLock.unlock();
+        }
+    }
+
+    private void requestOneMore() {
+        Subscription s = subscription;
+        if (s == null) {
+            return;
+        }
+        CarrierLoop loop = CarrierLoop.ifCarryingCaller(connection.channel().eventLoop());
+        if (loop == null) {
+            s.request(1);
+        } else {
+            unrequested++;
+            deferToLoop(loop);
+        }
+    }
+
+    // ---- work deferred to the loop's thread ----
+
+    private void deferToLoop(CarrierLoop loop) {
+        if (!deferred) {
+            deferred = true;
+            loop.defer(this);
+        }
+    }
+
+    /** Writes and requests what fibers on this connection's loop deferred; on the loop's thread. */
+    @Override
+    public void runOnLoop() {
+        deferred = false;
+        runDeferred(connection.channel());
+    }
+
+    /** Call on the loop's thread only. */
+    private void runDeferred(io.netty.channel.Channel ch) {
+        int length = unsentLength;
+        if (length > 0) {
+            ChannelPromise written = unsentWritten;
+            unsentLength = 0;
+            unsentWritten = null;
+            ChannelPromise promise = written != null ? written : ch.newPromise();
+            promise.addListener(recordWriteFailure);
+            ByteBuf out;
+            try {
+                out = ch.alloc().ioBuffer(length);
+                out.writeBytes(unsent, 0, length);
+            } catch (RuntimeException | Error e) {
+                promise.tryFailure(e); // a sender waiting for these bytes learns it
+                throw e;
+            }
+            if (unsent.length > KEPT_UNSENT_CAPACITY) {
+                unsent = EMPTY;
+            }
+            ch.writeAndFlush(out, promise); // Netty releases `out`, and fails the promise if the channel is closed
+        }
+        int requests = unrequested;
+        if (requests > 0) {
+            unrequested = 0;
+            Subscription s = subscription;
+            if (s != null) {
+                s.request(requests);
+            }
+        }
+    }
+
+    /** Before a Netty call on the loop's own thread: what fibers deferred goes first. */
+    private void runDeferredIfOnLoop(io.netty.channel.Channel ch) {
+        if (ch.eventLoop().inEventLoop()) {
+            runDeferred(ch);
         }
     }
 
@@ -336,6 +420,12 @@ public final class NettyConnection implements CoreSubscriber<ByteBuf> {
         if (!ch.isActive()) {
             throw new UncheckedIOException(new SocketException("send to " + peer + " failed: connection closed"));
         }
+        CarrierLoop loop = CarrierLoop.ifCarryingCaller(ch.eventLoop());
+        if (loop != null) {
+            sendDeferred(loop, ch, data, off, len);
+            return;
+        }
+        runDeferredIfOnLoop(ch);
         ByteBuf out = ch.alloc().buffer(len);
         ChannelFuture written;
         try {
@@ -355,7 +445,50 @@ public final class NettyConnection implements CoreSubscriber<ByteBuf> {
             written.addListener(recordWriteFailure);
             return;
         }
-        // The peer is not keeping up: wait until this write reached the network, or a close.
+        awaitWritten(written);
+    }
+
+    /**
+     * Send from a fiber carried by the connection's loop: copies the bytes for the loop to write
+     * after the fiber's turn, and returns at once unless the connection's outbound bytes, these
+     * included, reach its high-water mark; then parks until they were written.
+     */
+    private void sendDeferred(CarrierLoop loop, io.netty.channel.Channel ch, byte[] data, int off, int len) {
+        int length = unsentLength;
+        if (len > unsent.length - length) {
+            long needed = (long) length + len;
+            if (needed > Integer.MAX_VALUE - 8) {
+                throw new OutOfMemoryError("send to " + peer + ": more than 2 GiB waiting to be written");
+            }
+            unsent = java.util.Arrays.copyOf(unsent, (int) Math.max(needed,
+                    Math.min(Integer.MAX_VALUE - 8L, Math.max(64L, 2L * unsent.length))));
+        }
+        System.arraycopy(data, off, unsent, length, len);
+        unsentLength = length + len;
+        LibraryStats.TCP_BYTES_SENT.add(len);
+        deferToLoop(loop);
+        if (unsentLength <= ch.bytesBeforeUnwritable()) {
+            // Below the high-water mark: return now, as a socket write returns once the kernel
+            // buffer took the bytes. A failure of this write surfaces from the next send.
+            return;
+        }
+        ChannelPromise written = unsentWritten;
+        if (written == null) {
+            written = ch.newPromise();
+            unsentWritten = written;
+        }
+        try {
+            awaitWritten(written);
+        } catch (UncheckedIOException failed) {
+            if (written.isDone()) {
+                writeFailureReported = true; // the failure the loop recorded for this write
+            }
+            throw failed;
+        }
+    }
+
+    /** The peer is not keeping up: parks until {@code written} reached the network, or a close. */
+    private void awaitWritten(ChannelFuture written) {
         Thread self = Thread.currentThread();
         parkedSenders.add(self);
         try {
@@ -425,6 +558,7 @@ public final class NettyConnection implements CoreSubscriber<ByteBuf> {
             throw new UnsupportedOperationException("cannot half-close " + connection.channel());
         }
         // Queued behind the writes already handed to the channel, on its event loop.
+        runDeferredIfOnLoop(duplex);
         awaitNetty(duplex.shutdownOutput(), "shutdownOutput of " + peer, "it completes in the background");
     }
 
@@ -464,6 +598,7 @@ public final class NettyConnection implements CoreSubscriber<ByteBuf> {
         // Queued behind every write handed over before: done once they reached the network.
         ChannelFuture flushed;
         try {
+            runDeferredIfOnLoop(ch);
             flushed = ch.writeAndFlush(Unpooled.EMPTY_BUFFER);
         } catch (RuntimeException gone) {
             finishClose(null);
