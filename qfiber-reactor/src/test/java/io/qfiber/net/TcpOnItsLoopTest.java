@@ -126,6 +126,48 @@ class TcpOnItsLoopTest {
         }
     }
 
+    /**
+     * A close by another fiber on the same thread while the sender waits at the high-water mark,
+     * against a peer that never reads: the close's flush cannot finish, so the linger ends it.
+     */
+    @Test
+    void aCloseOnTheSameThreadAgainstAPeerThatNeverReadsEndsAfterTheLinger() throws Exception {
+        CountDownLatch never = new CountDownLatch(1);
+        try (SlowPeer peer = new SlowPeer(never, 0)) {
+            int before = io.qfiber.internal.net.NettyConnection.openConnections();
+            AtomicLong returned = new AtomicLong();
+            CompletableFuture<Boolean> closedOnItsLoop = new CompletableFuture<>();
+            Fiber<Void> thread = Fiber.builder().name("carrier").threaded().start(() -> {
+                TcpSocket s = TcpSocket.connect("127.0.0.1", peer.port(), Duration.ofSeconds(5));
+                Fiber<String> sender = Fiber.builder().name("sender").start(() -> {
+                    try {
+                        for (int i = 0; ; i++) {
+                            s.send(chunk(i));
+                            returned.addAndGet(CHUNK);
+                        }
+                    } catch (UncheckedIOException closedUnderIt) {
+                        return closedUnderIt.getMessage();
+                    }
+                });
+                Fiber<Void> closer = Fiber.builder().name("closer").start(() -> {
+                    awaitStuck("sender", returned);
+                    closedOnItsLoop.complete(onItsLoop(s));
+                    s.close(Duration.ofMillis(200));
+                });
+                closer.join();
+                String woken = sender.join();
+                if (woken == null || !woken.contains("the socket was closed")) {
+                    throw new AssertionError("the parked send was not failed by the close: " + woken);
+                }
+            });
+            thread.join();
+            assertThat(closedOnItsLoop.get(1, TimeUnit.SECONDS)).isEqualTo(CARRIERS);
+            TcpCloseTest.awaitCondition(() -> io.qfiber.internal.net.NettyConnection.openConnections() == before);
+            never.countDown();
+            assertThat(peer.awaitEnd()[0]).as("what the kernel had taken before the close").isPositive();
+        }
+    }
+
     @Test
     void aCloseFromAnotherThreadWakesAParkedSenderAndDeliversWhatReturned() throws Exception {
         for (int round = 0; round < 3; round++) {

@@ -227,7 +227,14 @@ public final class ThreadedFiberThread extends FastThreadLocalThread implements 
     @Override
     public void execute(Runnable continuation) {
         ManualIoEventLoop l = loop;
-        if (l != null) {
+        if (l != null && Thread.currentThread() == this) {
+            // Most wake-ups come from this thread's own loop work. Only this thread sets loopDone,
+            // so it cannot change between the check and the enqueue: no need to count.
+            if (!loopDone) {
+                l.execute(continuation);
+                return;
+            }
+        } else if (l != null) {
             submitting.incrementAndGet();
             try {
                 if (!loopDone) {

@@ -61,8 +61,9 @@ import reactor.netty.Connection;
  * connection's event loop does not call Netty from its virtual thread, where every call would be a
  * task of the loop's queue. Its sends are copied into a byte array and its read requests counted
  * here, and the loop's thread writes and requests them after the fiber's turn
- * ({@link CarrierLoop#defer}), one buffer and one flush for all the sends of a turn. The
- * connection's high-water mark counts these bytes too. Code that calls Netty on the loop's thread
+ * ({@link CarrierLoop#defer}), one buffer and one flush for all the sends of a turn. A close's
+ * flush and end are deferred the same way, behind the sends. The connection's high-water mark
+ * counts the deferred bytes too. Code that calls Netty on the loop's thread
  * itself writes the deferred bytes out first, so that sends keep their order.
  */
 public final class NettyConnection implements CoreSubscriber<ByteBuf>, CarrierLoop.LoopWork {
@@ -120,6 +121,7 @@ public final class NettyConnection implements CoreSubscriber<ByteBuf>, CarrierLo
     private int unsentLength;
     private int unrequested;
     private @Nullable ChannelPromise unsentWritten;
+    private @Nullable Duration closeLinger; // a close deferred to the loop, with its linger
     private boolean deferred;
 
     /**
@@ -348,7 +350,13 @@ public final class NettyConnection implements CoreSubscriber<ByteBuf>, CarrierLo
     @Override
     public void runOnLoop() {
         deferred = false;
-        runDeferred(connection.channel());
+        io.netty.channel.Channel ch = connection.channel();
+        runDeferred(ch);
+        Duration linger = closeLinger;
+        if (linger != null) {
+            closeLinger = null;
+            flushThenFinishClose(ch, linger);
+        }
     }
 
     /** Call on the loop's thread only. */
@@ -591,6 +599,18 @@ public final class NettyConnection implements CoreSubscriber<ByteBuf>, CarrierLo
             Blocking.unpark(sender);
         }
         io.netty.channel.Channel ch = connection.channel();
+        CarrierLoop loop = CarrierLoop.ifCarryingCaller(ch.eventLoop());
+        if (loop != null) {
+            // The rest runs on the loop's thread after this turn, behind the sends deferred before.
+            closeLinger = linger;
+            deferToLoop(loop);
+            return;
+        }
+        flushThenFinishClose(ch, linger);
+    }
+
+    /** The close's flush, then its end once the flush is done or the linger is over. */
+    private void flushThenFinishClose(io.netty.channel.Channel ch, Duration linger) {
         if (!ch.isActive()) {
             finishClose(null);
             return;
