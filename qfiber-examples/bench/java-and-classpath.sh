@@ -8,5 +8,5 @@ for home in "${JAVA_HOME:-}" /usr/lib/jvm/*; do
 done
 [ -n "$JAVA" ] || { echo "no JDK 21+ found" >&2; exit 1; }
 
-mvn -q -DskipTests package dependency:build-classpath -Dmdep.outputFile=target/classpath.txt -pl qfiber-reactor,qfiber-examples
+mvn -q -DskipTests package dependency:build-classpath -Dmdep.outputFile=target/classpath.txt -pl qfiber-examples -am
 CP="qfiber-examples/target/classes:$(cat qfiber-examples/target/classpath.txt)"
