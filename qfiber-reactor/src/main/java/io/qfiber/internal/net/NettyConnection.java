@@ -42,13 +42,12 @@ import reactor.netty.Connection;
  * <p>Receiving: this object subscribes to the connection's inbound {@code receive()} flux and
  * requests {@value #CHUNKS} buffers; each arriving buffer is copied into a {@code byte[]} (Reactor
  * Netty releases the buffer after {@code onNext}) and put into a small internal channel. A
- * {@code recv} that uses up a chunk requests one more (through the outbox, below). So at most {@value #CHUNKS} chunks wait per
+ * {@code recv} that uses up a chunk requests one more. So at most {@value #CHUNKS} chunks wait per
  * connection, and a connection nobody reads stops reading from the network: Reactor Netty turns
  * auto-read off when demand runs out, and TCP flow control pushes back on the peer.
  *
- * <p>Sending: {@code send} copies the bytes into the outbox (below), from which the loop's thread
- * writes them as a buffer from the channel's allocator with {@code writeAndFlush}; Netty releases
- * that buffer once written or failed. While the
+ * <p>Sending: {@code send} copies the bytes into a buffer from the channel's allocator and
+ * {@code writeAndFlush}es it; Netty releases that buffer once written or failed. While the
  * connection's outbound buffer is below Netty's high-water mark the caller returns at once (a
  * failure then surfaces from the next send); above it, the caller parks until its write reached
  * the network, so a peer that does not read slows the sender down.
@@ -58,31 +57,17 @@ import reactor.netty.Connection;
  * after a linger bound). End of stream from the peer closes the internal channel
  * normally (recv returns -1 once drained); an error closes it with the error.
  *
- * <p>The outbox: only code on the connection's loop thread calls Netty for it directly. Every
- * other caller, a virtual thread, hands its sends and read requests over: sends are copied into
- * one byte array and read requests counted, under a lock, and one piece of work on the loop's
- * thread writes all the bytes handed over as one buffer with one flush, and makes the requests.
- * That work runs
- * <ul>
- *   <li>for a fiber carried by the loop's own thread (carrier mode), after the fiber's turn
- *       ({@link CarrierLoop#defer}), where a Netty call of the fiber would have been a task of
- *       the same thread's queue; a close's flush and end are deferred the same way, behind the
- *       sends;</li>
- *   <li>for any other caller (shared mode, or a fiber on another thread), as one task of the
- *       loop, queued by the hand-over that finds none queued: sends and requests made before it
- *       runs share it, instead of a Netty task (and a wake-up of the loop) per call.</li>
- * </ul>
- * A read request is handed over only once {@value #REQUEST_BATCH} chunks were used up, or
- * together with a send: at least {@code CHUNKS - REQUEST_BATCH + 1} chunks stay requested or
- * buffered, so reading never stops for it. The connection's high-water mark counts the bytes in
- * the outbox too. Code that calls Netty on the loop's thread itself writes the outbox first, so
- * that sends keep their order; a caller's later close or half-close, a Netty task, queues behind
- * the outbox's work.
+ * <p>Fibers on the connection's own loop (carrier mode): a fiber carried by the thread of the
+ * connection's event loop does not call Netty from its virtual thread, where every call would be a
+ * task of the loop's queue. Its sends are copied into a byte array and its read requests counted
+ * here, and the loop's thread writes and requests them after the fiber's turn
+ * ({@link CarrierLoop#defer}), one buffer and one flush for all the sends of a turn. A close's
+ * flush and end are deferred the same way, behind the sends. The connection's high-water mark
+ * counts the deferred bytes too. Code that calls Netty on the loop's thread
+ * itself writes the deferred bytes out first, so that sends keep their order.
  */
 public final class NettyConnection implements CoreSubscriber<ByteBuf>, CarrierLoop.LoopWork {
     static final int CHUNKS = 4;
-    // Read requests are handed to the loop in batches of this many chunks (or with a send).
-    static final int REQUEST_BATCH = CHUNKS / 2;
     // The deferred sends' array is kept between turns up to this size, and dropped when larger.
     private static final int KEPT_UNSENT_CAPACITY = 8192;
     /** How long a closed connection stays open at most to write out what earlier sends handed over. */
@@ -91,8 +76,6 @@ public final class NettyConnection implements CoreSubscriber<ByteBuf>, CarrierLo
     private static final java.util.concurrent.atomic.AtomicInteger OPEN = new java.util.concurrent.atomic.AtomicInteger();
     private static final VarHandle SUBSCRIPTION =
             FieldHandles.find(MethodHandles.lookup(), NettyConnection.class, "subscription", Subscription.class);
-    private static final VarHandle DRAIN_QUEUED =
-            FieldHandles.find(MethodHandles.lookup(), NettyConnection.class, "drainQueued", boolean.class);
     private static final byte[] EMPTY = new byte[0];
     // The cause readers see after a local close: shared and without a stack trace, since closing
     // is routine (every connection does it) and the exception thrown from recv names the peer.
@@ -132,16 +115,12 @@ public final class NettyConnection implements CoreSubscriber<ByteBuf>, CarrierLo
     // Guarded by readLock: the chunk being consumed.
     private byte[] current = EMPTY;
     private int position;
-    // The outbox (see the class comment): what callers off the loop's thread handed over.
-    private final ReentrantLock outboxLock = new ReentrantLock();
-    private byte[] unsent = EMPTY;         // guarded by outboxLock
-    private int unsentLength;              // guarded by outboxLock
-    private int unrequested;               // guarded by outboxLock
-    private @Nullable ChannelPromise unsentWritten; // guarded by outboxLock: a sender waits for it
-    // Whether a task that writes the outbox is queued on the loop and has not begun yet.
-    private volatile boolean drainQueued;
-    private final Runnable drainTask = this::drainFromTask;
-    // A carried fiber's deferred work: only code running on the loop's thread touches these.
+    // Work deferred to the loop by fibers it carries (see the class comment): only code running on
+    // the loop's thread touches these.
+    private byte[] unsent = EMPTY;
+    private int unsentLength;
+    private int unrequested;
+    private @Nullable ChannelPromise unsentWritten;
     private @Nullable Duration closeLinger; // a close deferred to the loop, with its linger
     private boolean deferred;
 
@@ -349,57 +328,22 @@ public final class NettyConnection implements CoreSubscriber<ByteBuf>, CarrierLo
         if (s == null) {
             return;
         }
-        io.netty.channel.Channel ch = connection.channel();
-        CarrierLoop loop = CarrierLoop.ifCarryingCaller(ch.eventLoop());
-        if (loop == null && ch.eventLoop().inEventLoop()) {
+        CarrierLoop loop = CarrierLoop.ifCarryingCaller(connection.channel().eventLoop());
+        if (loop == null) {
             s.request(1);
-            return;
-        }
-        int pending;
-        outboxLock.lock();
-        try {
-            pending = ++unrequested;
-        } finally {
-            outboxLock.unlock();
-        }
-        if (pending >= REQUEST_BATCH) {
-            try {
-                handToLoop(loop, ch);
-            } catch (java.util.concurrent.RejectedExecutionException loopGone) {
-                // the loop ended, so the connection is closed: no more data will come
-            }
+        } else {
+            unrequested++;
+            deferToLoop(loop);
         }
     }
 
-    // ---- the outbox: work handed to the loop's thread ----
+    // ---- work deferred to the loop's thread ----
 
-    /**
-     * Makes sure the outbox is written on the loop: after the caller's turn for a fiber carried by
-     * the loop's thread, else by a task of the loop, queued if none is.
-     *
-     * @throws java.util.concurrent.RejectedExecutionException if the loop has ended
-     */
-    private void handToLoop(@Nullable CarrierLoop carrier, io.netty.channel.Channel ch) {
-        if (carrier != null) {
-            if (!deferred) {
-                deferred = true;
-                carrier.defer(this);
-            }
-        } else if (!drainQueued && DRAIN_QUEUED.compareAndSet(this, false, true)) {
-            try {
-                ch.eventLoop().execute(drainTask);
-            } catch (java.util.concurrent.RejectedExecutionException loopGone) {
-                drainQueued = false;
-                throw loopGone;
-            }
+    private void deferToLoop(CarrierLoop loop) {
+        if (!deferred) {
+            deferred = true;
+            loop.defer(this);
         }
-    }
-
-    /** The outbox's task, for callers off the loop's thread; on the loop's thread. */
-    private void drainFromTask() {
-        // Cleared before the outbox is taken: a hand-over after this point queues a task of its own.
-        drainQueued = false;
-        runDeferred(connection.channel());
     }
 
     /** Writes and requests what fibers on this connection's loop deferred; on the loop's thread. */
@@ -415,43 +359,31 @@ public final class NettyConnection implements CoreSubscriber<ByteBuf>, CarrierLo
         }
     }
 
-    /** Writes the outbox's bytes as one buffer and makes its read requests. Call on the loop's thread only. */
+    /** Call on the loop's thread only. */
     private void runDeferred(io.netty.channel.Channel ch) {
-        ByteBuf out = null;
-        ChannelPromise promise = null;
-        int requests;
-        outboxLock.lock();
-        try {
-            int length = unsentLength;
-            if (length > 0) {
-                ChannelPromise written = unsentWritten;
-                unsentLength = 0;
-                unsentWritten = null;
-                promise = written != null ? written : ch.newPromise();
-                promise.addListener(recordWriteFailure);
-                try {
-                    out = ch.alloc().ioBuffer(length);
-                    out.writeBytes(unsent, 0, length);
-                } catch (RuntimeException | Error e) {
-                    if (out != null) {
-                        ReferenceCountUtil.safeRelease(out);
-                    }
-                    promise.tryFailure(e); // a sender waiting for these bytes learns it
-                    throw e;
-                }
-                if (unsent.length > KEPT_UNSENT_CAPACITY) {
-                    unsent = EMPTY;
-                }
+        int length = unsentLength;
+        if (length > 0) {
+            ChannelPromise written = unsentWritten;
+            unsentLength = 0;
+            unsentWritten = null;
+            ChannelPromise promise = written != null ? written : ch.newPromise();
+            promise.addListener(recordWriteFailure);
+            ByteBuf out;
+            try {
+                out = ch.alloc().ioBuffer(length);
+                out.writeBytes(unsent, 0, length);
+            } catch (RuntimeException | Error e) {
+                promise.tryFailure(e); // a sender waiting for these bytes learns it
+                throw e;
             }
-            requests = unrequested;
-            unrequested = 0;
-        } finally {
-            outboxLock.unlock();
-        }
-        if (out != null) {
+            if (unsent.length > KEPT_UNSENT_CAPACITY) {
+                unsent = EMPTY;
+            }
             ch.writeAndFlush(out, promise); // Netty releases `out`, and fails the promise if the channel is closed
         }
+        int requests = unrequested;
         if (requests > 0) {
+            unrequested = 0;
             Subscription s = subscription;
             if (s != null) {
                 s.request(requests);
@@ -497,12 +429,11 @@ public final class NettyConnection implements CoreSubscriber<ByteBuf>, CarrierLo
             throw new UncheckedIOException(new SocketException("send to " + peer + " failed: connection closed"));
         }
         CarrierLoop loop = CarrierLoop.ifCarryingCaller(ch.eventLoop());
-        if (loop != null || !ch.eventLoop().inEventLoop()) {
-            handOver(loop, ch, data, off, len);
+        if (loop != null) {
+            sendDeferred(loop, ch, data, off, len);
             return;
         }
-        // On the loop's own thread: write inline, behind what callers handed over before.
-        runDeferred(ch);
+        runDeferredIfOnLoop(ch);
         ByteBuf out = ch.alloc().buffer(len);
         ChannelFuture written;
         try {
@@ -526,46 +457,33 @@ public final class NettyConnection implements CoreSubscriber<ByteBuf>, CarrierLo
     }
 
     /**
-     * Send from a caller off the connection's loop thread: copies the bytes into the outbox for the
-     * loop to write, and returns at once unless the connection's outbound bytes, these included,
-     * reach its high-water mark; then parks until they were written.
+     * Send from a fiber carried by the connection's loop: copies the bytes for the loop to write
+     * after the fiber's turn, and returns at once unless the connection's outbound bytes, these
+     * included, reach its high-water mark; then parks until they were written.
      */
-    private void handOver(@Nullable CarrierLoop carrier, io.netty.channel.Channel ch, byte[] data, int off, int len) {
-        ChannelPromise written = null;
-        outboxLock.lock();
-        try {
-            int length = unsentLength;
-            if (len > unsent.length - length) {
-                long needed = (long) length + len;
-                if (needed > Integer.MAX_VALUE - 8) {
-                    throw new OutOfMemoryError("send to " + peer + ": more than 2 GiB waiting to be written");
-                }
-                unsent = java.util.Arrays.copyOf(unsent, (int) Math.max(needed,
-                        Math.min(Integer.MAX_VALUE - 8L, Math.max(64L, 2L * unsent.length))));
+    private void sendDeferred(CarrierLoop loop, io.netty.channel.Channel ch, byte[] data, int off, int len) {
+        int length = unsentLength;
+        if (len > unsent.length - length) {
+            long needed = (long) length + len;
+            if (needed > Integer.MAX_VALUE - 8) {
+                throw new OutOfMemoryError("send to " + peer + ": more than 2 GiB waiting to be written");
             }
-            System.arraycopy(data, off, unsent, length, len);
-            unsentLength = length + len;
-            if (unsentLength > ch.bytesBeforeUnwritable()) {
-                written = unsentWritten;
-                if (written == null) {
-                    written = ch.newPromise();
-                    unsentWritten = written;
-                }
-            }
-        } finally {
-            outboxLock.unlock();
+            unsent = java.util.Arrays.copyOf(unsent, (int) Math.max(needed,
+                    Math.min(Integer.MAX_VALUE - 8L, Math.max(64L, 2L * unsent.length))));
         }
-        try {
-            handToLoop(carrier, ch);
-        } catch (java.util.concurrent.RejectedExecutionException loopGone) {
-            // The loop has ended, so the channel is closed: nothing handed over will be written.
-            throw new UncheckedIOException(new SocketException("send to " + peer + " failed: connection closed"));
-        }
+        System.arraycopy(data, off, unsent, length, len);
+        unsentLength = length + len;
         LibraryStats.TCP_BYTES_SENT.add(len);
-        if (written == null) {
+        deferToLoop(loop);
+        if (unsentLength <= ch.bytesBeforeUnwritable()) {
             // Below the high-water mark: return now, as a socket write returns once the kernel
             // buffer took the bytes. A failure of this write surfaces from the next send.
             return;
+        }
+        ChannelPromise written = unsentWritten;
+        if (written == null) {
+            written = ch.newPromise();
+            unsentWritten = written;
         }
         try {
             awaitWritten(written);
@@ -685,7 +603,7 @@ public final class NettyConnection implements CoreSubscriber<ByteBuf>, CarrierLo
         if (loop != null) {
             // The rest runs on the loop's thread after this turn, behind the sends deferred before.
             closeLinger = linger;
-            handToLoop(loop, ch);
+            deferToLoop(loop);
             return;
         }
         flushThenFinishClose(ch, linger);

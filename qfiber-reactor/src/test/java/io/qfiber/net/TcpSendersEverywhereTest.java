@@ -27,14 +27,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * The outbox through which every caller off a socket's loop thread hands over its sends and read
- * requests: senders on every kind of thread at once (fibers on the shared scheduler, fibers carried
- * by another threaded fiber, threaded fibers' bodies, and in carrier mode fibers carried by the
- * socket's own loop and that loop's own thread) keep each send whole and each sender's sends in
- * order; read requests handed over in batches never leave a reader waiting for data the peer sent.
+ * One socket used from every kind of thread at once: fibers on the shared scheduler, fibers
+ * carried by another threaded fiber, threaded fibers' bodies, and in carrier mode fibers carried
+ * by the socket's own loop and that loop's own thread. Each send stays whole and each sender's
+ * sends keep their order, also while senders park at the high-water mark; and a reader that never
+ * sends, wherever it runs, keeps getting the chunks the peer sends (its read requests never run
+ * out).
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
-class TcpOutboxTest {
+class TcpSendersEverywhereTest {
     static {
         NettyLeakRecorder.install();
     }
@@ -90,7 +91,7 @@ class TcpOutboxTest {
 
     /**
      * A reader that never sends gets every byte the peer sends one chunk at a time, waiting for each
-     * read: its read requests, handed over in batches, never run out, wherever the reader runs.
+     * read: its read requests never run out, wherever the reader runs.
      */
     @Test
     void aReaderThatNeverSendsGetsEveryChunkWhereverItRuns() throws Exception {
