@@ -559,6 +559,12 @@ public final class Fiber<T> {
     /**
      * The fiber running the calling code.
      *
+     * <p>A fiber's thread finds its fiber through its uncaught-exception handler, which the library
+     * sets while the body runs (it passes an exception on to the thread's group, as the thread would
+     * without it; a fiber's failure never escapes its thread anyway). Code that replaces that
+     * handler on a fiber's own thread ({@link Thread#setUncaughtExceptionHandler}) makes this
+     * method return null there and hides the fiber's waits from the fiber dump.
+     *
      * @return the current fiber, or null when called outside any fiber
      */
     public static @Nullable Fiber<?> current() {

@@ -37,6 +37,40 @@ class FiberTest {
         assertThat(Fiber.current()).as("outside fibers").isNull();
     }
 
+    /**
+     * A fiber's thread finds its fiber through its uncaught-exception handler: set while the body
+     * runs, on plain and threaded fibers, cleared when it ends, and passing what it is handed on to
+     * the thread's group (here: the default handler), as the thread would without it.
+     */
+    @Test
+    void theFibersThreadHandlerFindsTheFiberPassesExceptionsOnAndIsClearedAtTheEnd() throws Exception {
+        Thread.UncaughtExceptionHandler before = Thread.getDefaultUncaughtExceptionHandler();
+        AtomicReference<Throwable> passedOn = new AtomicReference<>();
+        Thread.setDefaultUncaughtExceptionHandler((t, e) -> passedOn.set(e));
+        try {
+            for (boolean threaded : new boolean[] {false, true}) {
+                AtomicReference<Thread> thread = new AtomicReference<>();
+                IllegalStateException escaped = new IllegalStateException("escaped " + threaded);
+                Fiber<String> f = Fiber.builder().name("handled").threaded(threaded).start(() -> {
+                    thread.set(Thread.currentThread());
+                    Thread.currentThread().getUncaughtExceptionHandler().uncaughtException(Thread.currentThread(), escaped);
+                    return Fiber.current().name();
+                });
+                assertThat(f.join()).as("Fiber.current() in the body, threaded %s", threaded).isEqualTo("handled");
+                assertThat(passedOn.get()).as("passed on to the default handler, threaded %s", threaded).isSameAs(escaped);
+                thread.get().join(10_000);
+                assertThat(thread.get().isAlive()).isFalse();
+            }
+            Fiber<Boolean> replaced = Fiber.start("replaced", () -> {
+                Thread.currentThread().setUncaughtExceptionHandler((t, e) -> { });
+                return Fiber.current() == null;
+            });
+            assertThat(replaced.join()).as("a replaced handler hides the fiber, as documented").isTrue();
+        } finally {
+            Thread.setDefaultUncaughtExceptionHandler(before);
+        }
+    }
+
     @Test
     void joinReportsFailureAndCancellationLikeCompletableFuture() {
         IOException boom = new IOException("boom");

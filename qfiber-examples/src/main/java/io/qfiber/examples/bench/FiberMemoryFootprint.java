@@ -129,7 +129,7 @@ public final class FiberMemoryFootprint {
             }
         }
         growth.sort(Map.Entry.<String, Double>comparingByValue().reversed());
-        for (Map.Entry<String, Double> e : growth.subList(0, Math.min(14, growth.size()))) {
+        for (Map.Entry<String, Double> e : growth.subList(0, Math.min(24, growth.size()))) {
             System.out.printf("      %6.0f B  %s%n", e.getValue(), e.getKey());
         }
     }

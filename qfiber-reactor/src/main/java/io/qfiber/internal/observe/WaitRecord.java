@@ -11,10 +11,16 @@ import org.jspecify.annotations.Nullable;
  * What a fiber is blocked on, for the fiber dump: one per fiber, written only by the fiber's own
  * thread when it is about to wait and cleared when the wait ends, read by dumps from any thread.
  *
- * <p>A running fiber's thread finds its record in one thread-local ({@link #ofCurrentThread}),
- * which is also how the library finds the fiber a thread runs ({@link #owner()}). (A map keyed by
- * thread instead, which would spare each fiber's thread its thread-local map, measured about 4 % of
- * a keep-alive echo server's CPU samples for its lookup per wait, the thread-local under 0.5 %.)
+ * <p>A running fiber's thread finds its record as its own uncaught-exception handler
+ * ({@link #ofCurrentThread}): the record is installed there while the fiber's body runs, which is
+ * also how the library finds the fiber a thread runs ({@link #owner()}). That is one field of the
+ * thread, read without a lookup, and spares each fiber's thread the thread-local map it would
+ * otherwise need (136 bytes per fiber: the map, its 16-slot table and an entry). (A map keyed by
+ * thread, the other way to spare it, measured about 4 % of a keep-alive echo server's CPU
+ * samples for its lookup per wait.) The record passes an uncaught exception on to the thread's
+ * group, as the thread would without it; a fiber's body never lets one escape anyway. Code that
+ * replaces the handler of a fiber's thread hides the fiber from {@code Fiber.current()} and the
+ * fiber dump.
  *
  * <p>Cost when nobody looks: a thread-local lookup and three plain field writes on the way into a
  * wait (after any spinning, only when the caller is about to park), one on the way out; nothing is
@@ -25,8 +31,7 @@ import org.jspecify.annotations.Nullable;
  * <p>Waits nest (a {@code takeNext} reads a channel inside): the outermost wait is recorded, inner
  * ones leave it in place.
  */
-public final class WaitRecord {
-    private static final ThreadLocal<WaitRecord> CURRENT = new ThreadLocal<>();
+public final class WaitRecord implements Thread.UncaughtExceptionHandler {
     private static final VarHandle KIND = FieldHandles.find(MethodHandles.lookup(), WaitRecord.class, "kind", WaitKind.class);
 
     private final Object owner;
@@ -60,12 +65,12 @@ public final class WaitRecord {
      * @param record the fiber's record
      */
     public static void attach(WaitRecord record) {
-        CURRENT.set(record);
+        Thread.currentThread().setUncaughtExceptionHandler(record);
     }
 
     /** Forgets the calling thread's record: called when a fiber's body ends. */
     public static void detach() {
-        CURRENT.remove();
+        Thread.currentThread().setUncaughtExceptionHandler(null);
     }
 
     /**
@@ -74,7 +79,29 @@ public final class WaitRecord {
      * @return the record, or null when the caller is not running a fiber's body
      */
     public static @Nullable WaitRecord ofCurrentThread() {
-        return CURRENT.get();
+        return Thread.currentThread().getUncaughtExceptionHandler() instanceof WaitRecord r ? r : null;
+    }
+
+    /**
+     * Passes an exception that escaped the thread on to the thread's group, as the thread would
+     * without this record installed (the group hands it to the default handler, or prints it).
+     *
+     * @param thread the thread
+     * @param failure what escaped
+     */
+    @Override
+    public void uncaughtException(Thread thread, Throwable failure) {
+        ThreadGroup group = thread.getThreadGroup();
+        if (group != null) {
+            group.uncaughtException(thread, failure);
+        } else {
+            Thread.UncaughtExceptionHandler fallback = Thread.getDefaultUncaughtExceptionHandler();
+            if (fallback != null) {
+                fallback.uncaughtException(thread, failure);
+            } else {
+                failure.printStackTrace();
+            }
+        }
     }
 
     /**
