@@ -161,6 +161,7 @@ final class Fetcher {
     private void loop() {
         JetStreamSubscription sub = null;
         int emptyPolls = 0;
+        long failingSince = 0; // when the pulls began to fail, or 0
         try {
             while (!channel.isDetached()) {
                 int wanted = demand.get() - inbox.size();
@@ -192,6 +193,7 @@ final class Fetcher {
                             }
                         }
                     }
+                    failingSince = 0;
                     if (got == 0) {
                         if (channel.isClosedEverywhere() && channel.drainedOnServer()) {
                             break;
@@ -214,6 +216,13 @@ final class Fetcher {
                         // the connection is away: wait for it
                     }
                     sub = null;
+                    long now = System.nanoTime();
+                    if (failingSince == 0) {
+                        failingSince = now;
+                    } else {
+                        // a connection whose replies stopped coming stays silent until it reconnects
+                        channel.reconnectIfSilent(now - failingSince);
+                    }
                     JetStreamChannel.pause();
                 }
             }

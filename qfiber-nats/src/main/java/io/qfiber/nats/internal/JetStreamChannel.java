@@ -74,6 +74,12 @@ public final class JetStreamChannel<T> implements RemoteChannel<T> {
     private static final String CLOSED_MARK = "qfiber:closed";
     /** Writes unanswered this long on a connection that says it is up make it reconnect. */
     private static final Duration UNANSWERED_LIMIT = Duration.ofSeconds(2);
+    /**
+     * Requests unanswered this long on a live connection to a lone server make it reconnect too:
+     * longer than a starting server takes to recover JetStream, short enough to end a connection
+     * whose replies stopped coming (seen after a server restart) within seconds.
+     */
+    private static final Duration LONE_SERVER_UNANSWERED_LIMIT = Duration.ofSeconds(8);
     private static final Logger LOG = Loggers.getLogger(JetStreamChannel.class);
 
     private final ChannelRegistry registry;
@@ -284,7 +290,7 @@ public final class JetStreamChannel<T> implements RemoteChannel<T> {
             } else if (unansweredSince == 0) {
                 unansweredSince = System.nanoTime();
             } else if (System.nanoTime() - unansweredSince > UNANSWERED_LIMIT.toNanos()) {
-                reconnectIfSilent(); // again every limit while unanswered: another server may answer
+                reconnectIfSilent(System.nanoTime() - unansweredSince); // again every limit while unanswered
             }
             if (once) {
                 return false;
@@ -378,25 +384,28 @@ public final class JetStreamChannel<T> implements RemoteChannel<T> {
      * Writes went unanswered for {@link #UNANSWERED_LIMIT} on a connection that says it is up:
      * the server it reaches may have lost its way to the stream (seen after a node of a cluster
      * dies); reconnecting, to this or another server of the cluster, gives it a fresh start. At
-     * most once per limit for all the channels of the connection, and only when the connection
-     * knows more than one server: a lone server that does not answer yet is starting up (it
-     * listens before JetStream has recovered its streams) or busy, and a reconnect to it would
-     * only cut the requests in flight.
+     * most once per limit for all the channels of the connection. A connection that knows only
+     * one server waits {@link #LONE_SERVER_UNANSWERED_LIMIT} first: a lone server that does not
+     * answer yet is likely starting up (it listens before JetStream has recovered its streams) or
+     * busy, and a reconnect to it would only cut the requests in flight; but a connection whose
+     * replies stopped coming after the server restarted stays silent until it reconnects.
+     *
+     * @param silentNanos how long requests have gone unanswered
      */
-    private void reconnectIfSilent() {
-        if (connection.getStatus() != Connection.Status.CONNECTED) {
-            return; // reconnecting already
+    void reconnectIfSilent(long silentNanos) {
+        if (silentNanos <= UNANSWERED_LIMIT.toNanos() || connection.getStatus() != Connection.Status.CONNECTED) {
+            return; // not yet, or reconnecting already
         }
-        if (connection.getServers().size() < 2) {
-            return; // one server: it is starting up (JetStream recovers after it listens), or busy
+        if (connection.getServers().size() < 2 && silentNanos <= LONE_SERVER_UNANSWERED_LIMIT.toNanos()) {
+            return; // one server: it may be starting up (JetStream recovers after it listens), or busy
         }
         long now = System.nanoTime();
         long last = registry.lastForcedReconnect().get();
         if (now - last < UNANSWERED_LIMIT.toNanos() || !registry.lastForcedReconnect().compareAndSet(last, now)) {
             return;
         }
-        LOG.warn("remote channel '{}': no answer from the server at {} for {} on a live connection; reconnecting",
-                name, connection.getConnectedUrl(), UNANSWERED_LIMIT);
+        LOG.warn("remote channel '{}': no answer from the server at {} for {} ms on a live connection; reconnecting",
+                name, connection.getConnectedUrl(), TimeUnit.NANOSECONDS.toMillis(silentNanos));
         try {
             connection.forceReconnect();
         } catch (IOException | RuntimeException e) {
