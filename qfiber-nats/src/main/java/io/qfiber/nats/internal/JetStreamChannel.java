@@ -289,7 +289,7 @@ public final class JetStreamChannel<T> implements RemoteChannel<T> {
                 unansweredSince = 0;
             } else if (unansweredSince == 0) {
                 unansweredSince = System.nanoTime();
-            } else if (System.nanoTime() - unansweredSince > UNANSWERED_LIMIT.toNanos()) {
+            } else {
                 reconnectIfSilent(System.nanoTime() - unansweredSince); // again every limit while unanswered
             }
             if (once) {

@@ -22,7 +22,7 @@ import org.jspecify.annotations.Nullable;
  * replaces the handler of a fiber's thread hides the fiber from {@code Fiber.current()} and the
  * fiber dump.
  *
- * <p>Cost when nobody looks: a thread-local lookup and three plain field writes on the way into a
+ * <p>Cost when nobody looks: a read of the thread's handler and three plain field writes on the way into a
  * wait (after any spinning, only when the caller is about to park), one on the way out; nothing is
  * allocated. The target and start time are written before {@code kind} with release semantics,
  * and a dump reads {@code kind} with acquire semantics first, so a dump that sees a kind sees its
