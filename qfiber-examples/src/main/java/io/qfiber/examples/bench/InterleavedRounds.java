@@ -20,7 +20,9 @@ import java.util.Map;
  * round and the ponger started first), {@code select0} and {@code select16} ({@link SelectBenchmark}'s
  * workload on rendezvous and capacity-16 channels: ours vs jox vs a plain read), {@code spsc} and
  * {@code mpmc} ({@link ChannelThroughputBenchmark}'s workloads, 1×1 and 4×4 through capacity
- * 1024: ours vs {@code ArrayBlockingQueue}). The first two rounds are warm-up.
+ * 1024: ours vs {@code ArrayBlockingQueue}; an optional third argument sets the values per run,
+ * default 200,000: runs that short mostly measure where the threads land, 4,000,000 measures the
+ * steady state). The first two rounds are warm-up.
  */
 public final class InterleavedRounds {
     private InterleavedRounds() {}
@@ -32,7 +34,7 @@ public final class InterleavedRounds {
     /**
      * Runs the rounds and prints the ratios.
      *
-     * @param args workload (default pingpong), rounds (default 30)
+     * @param args workload (default pingpong), rounds (default 30), values per run (spsc and mpmc)
      * @throws InterruptedException if interrupted
      */
     public static void main(String[] args) throws InterruptedException {
@@ -63,7 +65,7 @@ public final class InterleavedRounds {
             case "spsc", "mpmc" -> {
                 impls = List.of("qfiber", "abq");
                 int sides = workload.equals("spsc") ? 1 : 4;
-                ops = 200_000;
+                ops = args.length > 2 ? Integer.parseInt(args[2].trim()) : 200_000;
                 java.util.concurrent.atomic.LongAdder taken = new java.util.concurrent.atomic.LongAdder();
                 run = impl -> ChannelThroughputBenchmark.transfer(impl, sides, sides, ops, v -> taken.increment());
             }
