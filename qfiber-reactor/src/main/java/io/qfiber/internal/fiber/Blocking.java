@@ -64,6 +64,32 @@ public final class Blocking {
         thread.interrupt();
     }
 
+    // Virtual threads that drive event loops (the shared loops, one per core): blocking there
+    // would stall the loop, as on a platform loop thread.
+    private static volatile Thread[] nonBlockingVirtual = new Thread[0];
+
+    /**
+     * Makes the library's blocking calls refuse to run on {@code thread}, a virtual thread that
+     * drives an event loop (as they refuse on Reactor's non-blocking platform threads).
+     *
+     * @param thread the thread
+     */
+    public static synchronized void refuseBlockingOn(Thread thread) {
+        Thread[] old = nonBlockingVirtual;
+        Thread[] grown = java.util.Arrays.copyOf(old, old.length + 1);
+        grown[old.length] = thread;
+        nonBlockingVirtual = grown;
+    }
+
+    private static boolean isNonBlockingVirtual(Thread thread) {
+        for (Thread t : nonBlockingVirtual) {
+            if (t == thread) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /**
      * Fails fast where blocking is not allowed and where the thread was cancelled.
      *
@@ -86,8 +112,9 @@ public final class Blocking {
     public static void checkMayBlock(String operation) {
         Thread current = Thread.currentThread();
         // Reactor marks its non-blocking threads with an interface of their class; a virtual
-        // thread's class is the JDK's own and never has it, so fibers skip that type check.
-        if (!current.isVirtual() && Schedulers.isNonBlockingThread(current)) {
+        // thread's class is the JDK's own and never has it, so fibers skip that type check and
+        // look only at the few virtual threads that drive event loops.
+        if (current.isVirtual() ? isNonBlockingVirtual(current) : Schedulers.isNonBlockingThread(current)) {
             throw new IllegalStateException(operation + " would block, which is not supported on the "
                     + "non-blocking thread " + current.getName()
                     + "; use the try* form or the reactive API there");

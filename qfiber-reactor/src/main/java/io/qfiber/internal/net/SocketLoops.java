@@ -17,8 +17,9 @@ import reactor.netty.resources.LoopResources;
  * {@code TcpServer} and {@code TcpSocket.connect}.
  *
  * <p>A channel is registered on the event loop of the thread that uses it: in carrier mode, the
- * loop of the threaded fiber's thread that carries the calling fiber; otherwise one of Reactor
- * Netty's shared default loops. A connecting fiber's channel is registered at connect. An accepted
+ * loop of the threaded fiber's thread that carries the calling fiber; otherwise one of the
+ * library's shared loops, which with native epoll are driven by virtual threads on the JDK's
+ * scheduler ({@link VirtualLoops}). A connecting fiber's channel is registered at connect. An accepted
  * channel is not registered at accept, when nobody knows yet which fiber will use it: the accept
  * group ({@link #acceptedGroup}) hands it, unregistered, to its server's intake, and it is
  * registered when a fiber first uses it ({@link SocketBinding}). So the seed's web server, whose
@@ -37,10 +38,16 @@ public final class SocketLoops implements LoopResources {
     // The library's own shared loops, one per core (Reactor Netty's global default is at least 4,
     // which costs a few percent on small machines); daemon threads, created on first use.
     private final LoopResources shared = LoopResources.create("qfiber-tcp", Runtime.getRuntime().availableProcessors(), true);
-    private final EventLoopGroup sharedLoops = shared.onServer(NettyTransport.isNative());
+    // With native epoll, the shared loops are driven by virtual threads on the JDK's scheduler
+    // (VirtualLoops), next to the fibers they serve; else they are Reactor Netty's platform loops.
+    private final @org.jspecify.annotations.Nullable VirtualLoops virtualLoops =
+            VirtualLoops.createIfPossible(Runtime.getRuntime().availableProcessors());
+    private final EventLoopGroup sharedLoops = virtualLoops != null ? virtualLoops : shared.onServer(NettyTransport.isNative());
     private final EventLoopGroup acceptedGroup = new AcceptedGroup(sharedLoops);
     private final EventLoopGroup clientGroup = new CallerGroup(sharedLoops);
-    // Listening channels, like connecting ones, live on the loop of the caller of listen().
+    // Listening channels, like connecting ones, live on the loop of the caller of listen(); off a
+    // carrier on a platform loop, which blocks in epoll_wait between connections (a loop on a
+    // virtual thread pays for its idle turns and the poller's hop once per connection).
     private final EventLoopGroup listeningGroup = new CallerGroup(shared.onServerSelect(NettyTransport.isNative()));
 
     private SocketLoops() {}
