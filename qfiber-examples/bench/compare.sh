@@ -3,19 +3,27 @@
 # once on the library as it is in the work tree ("new") and once on the library of an earlier
 # commit ("base"), beside raw Reactor Netty (RawNettyEchoServer), all started once, warmed up, and
 # measured in interleaved rounds with one load generator (bench/go/echoload); new and base swap
-# order every round. Whole runs on a shared 2-core machine move by more than most changes, rounds
+# order every round. WORKLOAD=web does the same with the seed's web server (WebServer against
+# RawNettyServer, one request per connection, wrk -t1 -cCONNECTIONS). Whole runs on a shared 2-core machine move by more than most changes, rounds
 # back to back much less: the per-round ratio new/base is the result.
-# Prints per round messages/s and server CPU per message of each server, then the median and the
+# Prints per round messages (or requests)/s and server CPU per message of each server, then the median and the
 # range of the per-round ratios new/base, new/raw and base/raw.
 # Usage: qfiber-examples/bench/compare.sh BASE_COMMIT [rounds] [seconds] [connections]
 #   e.g. qfiber-examples/bench/compare.sh HEAD~1 8 8 1000
+#        WORKLOAD=web qfiber-examples/bench/compare.sh HEAD~1 8 8 50
 #   MODE=shared runs both fiber servers in shared mode (default: carrier mode).
 set -euo pipefail
 BASE=${1:?usage: compare.sh BASE_COMMIT [rounds] [seconds] [connections]}
 ROUNDS=${2:-8}
 SECONDS_PER_RUN=${3:-8}
-CONNS=${4:-1000}
 MODE=${MODE:-carrier}
+WORKLOAD=${WORKLOAD:-keepalive}
+case "$WORKLOAD" in
+  keepalive) FIBER_MAIN=io.qfiber.examples.echo.FiberEchoServer; RAW_MAIN=io.qfiber.examples.echo.RawNettyEchoServer; CONNS=${4:-1000} ;;
+  web) FIBER_MAIN=io.qfiber.examples.webserver.WebServer; RAW_MAIN=io.qfiber.examples.webserver.RawNettyServer; CONNS=${4:-50}
+       command -v wrk >/dev/null 2>&1 || { echo "installing wrk" >&2; apt-get update -qq && apt-get install -y -qq wrk >/dev/null; } ;;
+  *) echo "WORKLOAD must be keepalive or web, was $WORKLOAD" >&2; exit 2 ;;
+esac
 cd "$(dirname "$0")/../.."
 command -v go >/dev/null 2>&1 || { echo "installing golang-go" >&2; apt-get install -y -qq golang-go >/dev/null 2>&1 \
   || { apt-get update -qq && apt-get install -y -qq golang-go >/dev/null; }; }
@@ -51,17 +59,25 @@ start() { # name, class path, main class, options
     >"qfiber-examples/target/compare-$1.log" 2>&1 &
   PID[$1]=$!
 }
-start new "$CP" io.qfiber.examples.echo.FiberEchoServer "$FLAG"
-start base "$CP_BASE" io.qfiber.examples.echo.FiberEchoServer "$FLAG"
-start raw "$CP" io.qfiber.examples.echo.RawNettyEchoServer "-Dreactor.netty.ioWorkerCount=$(nproc)"
+start new "$CP" "$FIBER_MAIN" "$FLAG"
+start base "$CP_BASE" "$FIBER_MAIN" "$FLAG"
+start raw "$CP" "$RAW_MAIN" "-Dreactor.netty.ioWorkerCount=$(nproc)"
+run_load() { # port, seconds: prints "rate R messages N" for the run
+  if [ "$WORKLOAD" = web ]; then
+    wrk -t1 -c"$CONNS" -d"${2}s" "http://127.0.0.1:$1/" \
+      | awk '/requests in/ {n = $1} /Requests\/sec/ {r = $2} END {print "rate", r, "messages", n}'
+  else
+    "$LOAD" -addr "127.0.0.1:$1" -conns "$CONNS" -duration "${2}s"
+  fi
+}
 for s in $SERVERS; do
   for i in $(seq 1 100); do
     (exec 3<>"/dev/tcp/127.0.0.1/${PORT[$s]}") 2>/dev/null && break
     sleep 0.2
   done
-  "$LOAD" -addr "127.0.0.1:${PORT[$s]}" -conns "$CONNS" -duration "${WARMUP_SECONDS:-10}s" >/dev/null
+  run_load "${PORT[$s]}" "${WARMUP_SECONDS:-10}" >/dev/null
 done
-grep -h "echo server on" qfiber-examples/target/compare-new.log qfiber-examples/target/compare-base.log || true
+grep -h "server on" qfiber-examples/target/compare-new.log qfiber-examples/target/compare-base.log || true
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 TICK_US=$((1000000 / $(getconf CLK_TCK)))
@@ -69,12 +85,12 @@ field() { echo "$1" | awk -v k="$2" '{for (i = 1; i < NF; i++) if ($i == k) prin
 summary() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {printf "%.2f (%.2f-%.2f)", a[int((NR+1)/2)], a[1], a[NR]}'; }
 declare -A RATE CPU
 RATIOS_RATE="" RATIOS_CPU="" NEW_RAW="" BASE_RAW="" NEW_RAW_CPU="" BASE_RAW_CPU=""
-echo "compare: work tree against $BASE ($BASE_SHA), $MODE mode, $CONNS connections, $ROUNDS rounds of ${SECONDS_PER_RUN}s"
+echo "compare $WORKLOAD: work tree against $BASE ($BASE_SHA), $MODE mode, $CONNS connections, $ROUNDS rounds of ${SECONDS_PER_RUN}s"
 for r in $(seq 1 "$ROUNDS"); do
   if [ $((r % 2)) -eq 1 ]; then order="new base raw"; else order="base new raw"; fi
   for s in $order; do
     t0=$(cpu_ticks "${PID[$s]}")
-    out=$("$LOAD" -addr "127.0.0.1:${PORT[$s]}" -conns "$CONNS" -duration "${SECONDS_PER_RUN}s")
+    out=$(run_load "${PORT[$s]}" "$SECONDS_PER_RUN")
     t1=$(cpu_ticks "${PID[$s]}")
     RATE[$s]=$(field "$out" rate)
     CPU[$s]=$(awk -v t=$((t1 - t0)) -v u="$TICK_US" -v n="$(field "$out" messages)" 'BEGIN {printf "%.2f", (n > 0 ? t * u / n : 0)}')
