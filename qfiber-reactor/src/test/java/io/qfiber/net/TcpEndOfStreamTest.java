@@ -19,6 +19,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * A TCP socket that behaves like one: a peer's end of stream ends our reading only, and data that
@@ -79,6 +81,39 @@ class TcpEndOfStreamTest {
             listener.cancel();
             toReceiver.close();
             receiver.join();
+        }
+    }
+
+    @ParameterizedTest(name = "carried={0}")
+    @ValueSource(booleans = {false, true})
+    void aResponseTooLargeForTheSocketBuffersAfterThePeersEndOfStreamArrivesWhole(boolean carried) throws Exception {
+        // After the peer's end of stream the socket waits for nothing, so Netty drops it from the
+        // epoll set; a send that fills the kernel's buffer then waits for room, which must
+        // bring it back rather than fail the connection.
+        int rounds = TestSupport.scaled(10);
+        int size = 16 << 20;
+        byte[] response = new byte[size];
+        new java.util.Random(5).nextBytes(response);
+        try (TcpServer server = TcpServer.listen("127.0.0.1", 0)) {
+            for (int i = 0; i < rounds; i++) {
+                Fiber.Builder b = Fiber.builder().name(carried ? "threaded-answerer" : "answerer");
+                Fiber<String> answerer = (carried ? b.threaded() : b).start(() -> {
+                    try (TcpSocket s = server.takeNext().socket()) {
+                        String request = readAll(s);
+                        s.send(response);
+                        return request;
+                    }
+                });
+                try (Socket client = new Socket(InetAddress.getLoopbackAddress(), server.port())) {
+                    client.setSoTimeout(20_000);
+                    client.getOutputStream().write(REQUEST);
+                    client.shutdownOutput();
+                    byte[] got = client.getInputStream().readAllBytes();
+                    assertThat(got.length).as("bytes of the response, round %d", i).isEqualTo(size);
+                    assertThat(java.util.Arrays.equals(got, response)).as("the response's bytes, round %d", i).isTrue();
+                }
+                assertThat(answerer.join()).isEqualTo(new String(REQUEST, StandardCharsets.US_ASCII));
+            }
         }
     }
 

@@ -27,11 +27,22 @@ public final class NettyTransport {
     }
 
     /**
-     * The factory of I/O handlers for event loops the library drives itself.
+     * The factory of I/O handlers for event loops the library drives itself: the transport's, with
+     * epoll registrations guarded ({@link EpollRegistrationGuard}).
      *
      * @return an epoll or NIO handler factory
      */
     public static IoHandlerFactory ioHandlerFactory() {
+        return NATIVE ? EpollRegistrationGuard.guarding(EpollIoHandler.newFactory()) : NioIoHandler.newFactory();
+    }
+
+    /**
+     * The transport's own factory of I/O handlers, for loops that wrap its handler themselves and
+     * must guard its registrations with {@link EpollRegistrationGuard#guard}.
+     *
+     * @return an epoll or NIO handler factory
+     */
+    public static IoHandlerFactory transportHandlerFactory() {
         return NATIVE ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
     }
 }

@@ -90,6 +90,10 @@ public final class NettyConnection implements CoreSubscriber<ByteBuf>, CarrierLo
 
 
     private final Connection connection;
+    // The Netty channel, kept: once Reactor Netty ends the connection's operations,
+    // Connection.channel() answers a stand-in without an event loop, while the bytes already
+    // received are still being read and the close still has to run on the real channel's loop.
+    private final io.netty.channel.Channel channel;
     private final InetSocketAddress peer;
     private final InetSocketAddress local;
     private final BufferedChannel<byte[]> inbound = new BufferedChannel<>("tcp inbound", CHUNKS, Overflow.BLOCK, null, 16);
@@ -132,7 +136,8 @@ public final class NettyConnection implements CoreSubscriber<ByteBuf>, CarrierLo
      */
     public NettyConnection(Connection connection) {
         this.connection = connection;
-        io.netty.channel.Channel ch = connection.channel();
+        this.channel = connection.channel();
+        io.netty.channel.Channel ch = channel;
         InetSocketAddress remote = (InetSocketAddress) ch.remoteAddress();
         InetSocketAddress here = (InetSocketAddress) ch.localAddress();
         if (remote == null || here == null) {
@@ -204,12 +209,12 @@ public final class NettyConnection implements CoreSubscriber<ByteBuf>, CarrierLo
      * @return the loop
      */
     public EventLoop eventLoop() {
-        return connection.channel().eventLoop();
+        return channel.eventLoop();
     }
 
     /** @return true until closed here or by the peer */
     public boolean isOpen() {
-        return !closedLocally && connection.channel().isActive();
+        return !closedLocally && channel.isActive();
     }
 
     // ---- inbound ----
@@ -328,7 +333,7 @@ public final class NettyConnection implements CoreSubscriber<ByteBuf>, CarrierLo
         if (s == null) {
             return;
         }
-        CarrierLoop loop = CarrierLoop.ifCarryingCaller(connection.channel().eventLoop());
+        CarrierLoop loop = CarrierLoop.ifCarryingCaller(channel.eventLoop());
         if (loop == null) {
             s.request(1);
         } else {
@@ -350,7 +355,7 @@ public final class NettyConnection implements CoreSubscriber<ByteBuf>, CarrierLo
     @Override
     public void runOnLoop() {
         deferred = false;
-        io.netty.channel.Channel ch = connection.channel();
+        io.netty.channel.Channel ch = channel;
         runDeferred(ch);
         Duration linger = closeLinger;
         if (linger != null) {
@@ -424,7 +429,7 @@ public final class NettyConnection implements CoreSubscriber<ByteBuf>, CarrierLo
         if (len == 0) {
             return;
         }
-        io.netty.channel.Channel ch = connection.channel();
+        io.netty.channel.Channel ch = channel;
         if (!ch.isActive()) {
             throw new UncheckedIOException(new SocketException("send to " + peer + " failed: connection closed"));
         }
@@ -562,8 +567,8 @@ public final class NettyConnection implements CoreSubscriber<ByteBuf>, CarrierLo
             return;
         }
         outputShutDown = true;
-        if (!(connection.channel() instanceof io.netty.channel.socket.DuplexChannel duplex)) {
-            throw new UnsupportedOperationException("cannot half-close " + connection.channel());
+        if (!(channel instanceof io.netty.channel.socket.DuplexChannel duplex)) {
+            throw new UnsupportedOperationException("cannot half-close " + channel);
         }
         // Queued behind the writes already handed to the channel, on its event loop.
         runDeferredIfOnLoop(duplex);
@@ -598,7 +603,7 @@ public final class NettyConnection implements CoreSubscriber<ByteBuf>, CarrierLo
         for (Thread sender : parkedSenders) {
             Blocking.unpark(sender);
         }
-        io.netty.channel.Channel ch = connection.channel();
+        io.netty.channel.Channel ch = channel;
         CarrierLoop loop = CarrierLoop.ifCarryingCaller(ch.eventLoop());
         if (loop != null) {
             // The rest runs on the loop's thread after this turn, behind the sends deferred before.
@@ -642,7 +647,7 @@ public final class NettyConnection implements CoreSubscriber<ByteBuf>, CarrierLo
             return;
         }
         Throwable failed = writeFailure;
-        io.netty.channel.ChannelOutboundBuffer pending = connection.channel().unsafe().outboundBuffer();
+        io.netty.channel.ChannelOutboundBuffer pending = channel.unsafe().outboundBuffer();
         long discarded = pending == null ? 0 : pending.totalPendingWriteBytes();
         if (discardedBecause != null && discarded > 0) {
             LOG.warn("close of the connection to {}: {} bytes of earlier sends were discarded: {}",

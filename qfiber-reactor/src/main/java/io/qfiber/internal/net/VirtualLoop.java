@@ -155,7 +155,10 @@ final class VirtualLoop extends ManualIoEventLoop {
         }
     }
 
-    /** The transport's handler, plus: every wake-up also unparks the driver. */
+    /**
+     * The transport's handler, plus: every wake-up also unparks the driver, and its registrations
+     * are guarded ({@link io.qfiber.internal.fiber.EpollRegistrationGuard}).
+     */
     private static final class WakingHandler implements IoHandler {
         private final IoHandler delegate;
         private final WakingHandlerFactory factory;
@@ -187,7 +190,7 @@ final class VirtualLoop extends ManualIoEventLoop {
 
         @Override
         public IoRegistration register(IoHandle handle) throws Exception {
-            return delegate.register(handle);
+            return io.qfiber.internal.fiber.EpollRegistrationGuard.guard(delegate.register(handle));
         }
 
         @Override

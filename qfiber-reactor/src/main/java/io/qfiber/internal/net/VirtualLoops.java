@@ -68,7 +68,7 @@ final class VirtualLoops extends AbstractEventExecutorGroup implements IoEventLo
         this.loops = new VirtualLoop[count];
         Thread[] started = new Thread[count];
         for (int i = 0; i < count; i++) {
-            VirtualLoop loop = VirtualLoop.create(this, NettyTransport.ioHandlerFactory());
+            VirtualLoop loop = VirtualLoop.create(this, NettyTransport.transportHandlerFactory());
             IoHandler handler = loop.transportHandler();
             FileDescriptor fd = (FileDescriptor) epollFd.get(handler);
             IoRegistration registration = poller.register(new LoopWatch(fd, loop)).syncUninterruptibly().getNow();
