@@ -51,10 +51,7 @@ class TcpFlowControlTest {
                 byte[] chunk = new byte[64 * 1024];
                 long left = total;
                 while (left > 0) {
-                    int n = (int) Math.min(left, 1 + random.nextInt(chunk.length));
-                    for (int i = 0; i < n; i++) {
-                        chunk[i] = (byte) random.nextInt(256);
-                    }
+                    int n = nextPiece(random, chunk, left);
                     out.write(chunk, 0, n);
                     written.addAndGet(n);
                     left -= n;
@@ -67,6 +64,15 @@ class TcpFlowControlTest {
         });
     }
 
+    /** Fills the start of {@code chunk} with the pattern's next piece; returns its length. */
+    private static int nextPiece(SplittableRandom random, byte[] chunk, long left) {
+        int n = (int) Math.min(left, 1 + random.nextInt(chunk.length));
+        for (int i = 0; i < n; i++) {
+            chunk[i] = (byte) random.nextInt(256);
+        }
+        return n;
+    }
+
     /** The CRC of what {@link #writer} sends with this seed. */
     private static long expectedCrc(long total, long seed) {
         CRC32 crc = new CRC32();
@@ -74,10 +80,7 @@ class TcpFlowControlTest {
         byte[] chunk = new byte[64 * 1024];
         long left = total;
         while (left > 0) {
-            int n = (int) Math.min(left, 1 + random.nextInt(chunk.length));
-            for (int i = 0; i < n; i++) {
-                chunk[i] = (byte) random.nextInt(256);
-            }
+            int n = nextPiece(random, chunk, left);
             crc.update(chunk, 0, n);
             left -= n;
         }
